@@ -1,0 +1,4 @@
+/** Domain types and seam interfaces shared by every stage. Imports nothing from the project. */
+export * from './event.ts';
+export * from './errors.ts';
+export * from './seams.ts';

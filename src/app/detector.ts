@@ -1,0 +1,82 @@
+/** Builds the detection engine from rule files, the logsource mapping and placeholders. */
+import {
+  CorrelationEngine,
+  loadRules,
+  parseLogsourceMap,
+  RuleSet,
+  type CorrelationRule,
+} from '../detect/index.ts';
+import type { Detection, Event, Issue } from '../core/index.ts';
+import type { WorkerSetup } from './scan-protocol.ts';
+
+export interface LoadReport {
+  /** Rule documents found (detection, filter and correlation rules). */
+  readonly rules: number;
+  /** Rules that compiled and will run. */
+  readonly loaded: number;
+  readonly unsupported: readonly { readonly file: string; readonly reason: string }[];
+  readonly issues: readonly Issue[];
+}
+
+export interface BuiltDetector {
+  readonly ruleset: RuleSet;
+  readonly correlations: readonly CorrelationRule[];
+  readonly report: LoadReport;
+}
+
+/** Compiles everything in `setup`. Problems are collected in the report; this never throws on bad rules. */
+export function buildDetector(setup: WorkerSetup): BuiltDetector {
+  const issues: Issue[] = [];
+  const map = parseLogsourceMap(setup.logsourcesYaml.text, setup.logsourcesYaml.file);
+  if (!map.ok) issues.push(...map.issues);
+  const loaded = loadRules(setup.ruleFiles, {
+    ...(map.ok ? { logsources: map.value } : {}),
+    placeholders: setup.placeholders,
+  });
+  issues.push(...loaded.issues);
+  const ruleset = new RuleSet(loaded.rules, loaded.filters);
+  return {
+    ruleset,
+    correlations: loaded.correlations,
+    report: {
+      rules: loaded.documents,
+      loaded: loaded.rules.length + loaded.correlations.length + loaded.filters.length,
+      unsupported: loaded.unsupported,
+      issues,
+    },
+  };
+}
+
+/**
+ * Runs correlation rules over base detections in time order and decides what is reported: base detections
+ * of rules whose correlations say `generate: false` are consumed, correlation hits are added.
+ */
+export function correlate(
+  correlations: readonly CorrelationRule[],
+  detections: readonly Detection[],
+): Detection[] {
+  if (correlations.length === 0) return [...detections];
+  const engine = new CorrelationEngine(correlations);
+  const ordered = [...detections].sort(byTime);
+  const out: Detection[] = [];
+  for (const d of ordered) {
+    if (engine.shouldReport(d.rule)) out.push(d);
+    if (engine.referenced.has(d.rule.id) || (d.rule.name && engine.referenced.has(d.rule.name))) {
+      out.push(...engine.push(d));
+    }
+  }
+  return out;
+}
+
+/** Timeline order: time, then input file, then record id. Events without a time sort last. */
+export function byTime(a: Detection, b: Detection): number {
+  const ta = Number.isNaN(a.ts) ? Infinity : a.ts;
+  const tb = Number.isNaN(b.ts) ? Infinity : b.ts;
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  const ea: Event | undefined = a.events[0];
+  const eb: Event | undefined = b.events[0];
+  const fa = ea?.origin.file ?? '';
+  const fb = eb?.origin.file ?? '';
+  if (fa !== fb) return fa < fb ? -1 : 1;
+  return (ea?.origin.recordId ?? 0) - (eb?.origin.recordId ?? 0);
+}

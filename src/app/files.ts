@@ -1,0 +1,60 @@
+/** File-system helpers of the composition root: where Vigil's shipped data lives, and walking rule folders. */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Issue } from '../core/index.ts';
+
+/** The repository (or installed package) root: `rules/` and `config/` live there. */
+export const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Vigil's own Sigma rules, loaded by default. */
+export const builtinRulesDir = join(packageRoot, 'rules');
+
+/** The logsource → event routing and field mappings. */
+export const logsourcesFile = join(packageRoot, 'config', 'logsources.yml');
+
+/** Placeholder values for the `expand` modifier. */
+export const placeholdersFile = join(packageRoot, 'config', 'placeholders.yml');
+
+export interface TextFile {
+  readonly file: string;
+  readonly text: string;
+}
+
+const RULE_EXTENSIONS = /\.ya?ml$/i;
+
+/**
+ * Reads every `.yml`/`.yaml` file under the given files or directories (recursively, sorted, skipping
+ * dot-entries). Unreadable paths become `READ_IO` issues; the rest is still read.
+ */
+export async function readRuleFiles(
+  paths: readonly string[],
+): Promise<{ files: TextFile[]; issues: Issue[] }> {
+  const files: TextFile[] = [];
+  const issues: Issue[] = [];
+  const seen = new Set<string>();
+
+  const visit = async (path: string, explicit: boolean): Promise<void> => {
+    const abs = resolve(path);
+    if (seen.has(abs)) return;
+    seen.add(abs);
+    try {
+      const info = await stat(path);
+      if (info.isDirectory()) {
+        const entries = (await readdir(path)).filter((e) => !e.startsWith('.')).sort();
+        for (const entry of entries) await visit(join(path, entry), false);
+      } else if (explicit || RULE_EXTENSIONS.test(path)) {
+        files.push({ file: path, text: await readFile(path, 'utf8') });
+      }
+    } catch (err) {
+      issues.push({
+        code: 'READ_IO',
+        severity: 'error',
+        message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+        at: { file: path },
+      });
+    }
+  };
+  for (const p of paths) await visit(p, true);
+  return { files, issues };
+}

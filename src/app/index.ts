@@ -1,0 +1,7 @@
+/** The composition root: picks implementations and wires the stages for each `vigil` command. */
+export { scan, ruleSetup } from './scan.ts';
+export type { ScanOptions, ScanProgress, ScanResult, FileReport } from './scan.ts';
+export { buildDetector, type LoadReport } from './detector.ts';
+export { readRuleFiles, builtinRulesDir, packageRoot } from './files.ts';
+export { checkRules } from './rules-check.ts';
+export type { InputFormat } from '../ingest/index.ts';

@@ -1,0 +1,37 @@
+/** Messages between `vigil scan`'s coordinator and its worker threads. */
+import type { Detection, Issue } from '../core/index.ts';
+import type { TextFile } from './files.ts';
+
+/** Everything a worker needs to build the same detector as every other worker. */
+export interface WorkerSetup {
+  readonly ruleFiles: readonly TextFile[];
+  readonly logsourcesYaml: { readonly file: string; readonly text: string };
+  readonly placeholders: Readonly<Record<string, readonly string[]>>;
+  readonly tenant: string;
+}
+
+/** One unit of work: a whole non-EVTX input, or a run of chunks of one EVTX file. */
+export interface ScanTask {
+  readonly type: 'task';
+  readonly id: number;
+  /** Display path of the input. */
+  readonly file: string;
+  readonly bytes: SharedArrayBuffer;
+  readonly length: number;
+  /** EVTX: the chunk offsets this task parses. Absent for other formats. */
+  readonly chunkOffsets?: readonly number[];
+  readonly format: string;
+}
+
+export type ToWorker = ScanTask | { readonly type: 'stop' };
+
+export type FromWorker =
+  | { readonly type: 'ready'; readonly loadMs: number }
+  | { readonly type: 'setup-failed'; readonly message: string }
+  | {
+      readonly type: 'result';
+      readonly id: number;
+      readonly records: number;
+      readonly issues: readonly Issue[];
+      readonly detections: readonly Detection[];
+    };

@@ -1,0 +1,72 @@
+/** A `vigil scan` worker thread: parses the inputs it is handed and matches every event against the rules. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { parseEvtx } from '../ingest/evtx/index.ts';
+import { readBytes } from '../ingest/index.ts';
+import type { Detection, Issue, ReadBatch } from '../core/index.ts';
+import { buildDetector } from './detector.ts';
+import type { FromWorker, ScanTask, ToWorker, WorkerSetup } from './scan-protocol.ts';
+
+const port = parentPort;
+if (!port) throw new Error('scan-worker must run in a worker thread');
+const setup = workerData as WorkerSetup;
+
+const started = performance.now();
+let send = (msg: FromWorker): void => {
+  port.postMessage(msg);
+};
+let detector: ReturnType<typeof buildDetector> | undefined;
+try {
+  detector = buildDetector(setup);
+  send({ type: 'ready', loadMs: performance.now() - started });
+} catch (err) {
+  send({
+    type: 'setup-failed',
+    message: err instanceof Error ? (err.stack ?? err.message) : String(err),
+  });
+}
+
+function run(task: ScanTask, ruleset: NonNullable<typeof detector>['ruleset']): void {
+  const bytes = new Uint8Array(task.bytes, 0, task.length);
+  const batches: Iterable<ReadBatch> = task.chunkOffsets
+    ? parseEvtx(bytes, task.file, { tenant: setup.tenant, chunkOffsets: task.chunkOffsets })
+    : readBytes(bytes, task.file, { tenant: setup.tenant, format: task.format });
+  let records = 0;
+  const issues: Issue[] = [];
+  const detections: Detection[] = [];
+  for (const batch of batches) {
+    records += batch.events.length;
+    issues.push(...batch.issues);
+    for (const event of batch.events) {
+      const hits = ruleset.match(event);
+      for (const hit of hits) detections.push(hit);
+    }
+  }
+  send({ type: 'result', id: task.id, records, issues, detections });
+}
+
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'stop') {
+    send = () => undefined;
+    port.close();
+    return;
+  }
+  if (!detector) return;
+  try {
+    run(msg, detector.ruleset);
+  } catch (err) {
+    send({
+      type: 'result',
+      id: msg.id,
+      records: 0,
+      issues: [
+        {
+          code: 'INTERNAL',
+          severity: 'error',
+          message: `scanning failed: ${err instanceof Error ? err.message : String(err)}`,
+          at: { file: msg.file },
+        },
+      ],
+      detections: [],
+    });
+  }
+});

@@ -1,0 +1,318 @@
+/**
+ * `vigil scan`'s engine: lists the inputs, spreads files and EVTX chunks over worker threads that parse and
+ * match, then runs correlation rules over the hits in time order.
+ */
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { parse as parseYaml } from 'yaml';
+import { levelRank, type Detection, type Issue, type Level } from '../core/index.ts';
+import { evtxChunks } from '../ingest/evtx/index.ts';
+import { listInputs, type InputFormat, type InputRef } from '../ingest/index.ts';
+import { buildDetector, byTime, correlate, type LoadReport } from './detector.ts';
+import {
+  builtinRulesDir,
+  logsourcesFile,
+  placeholdersFile,
+  readRuleFiles,
+  type TextFile,
+} from './files.ts';
+import type { FromWorker, ScanTask, WorkerSetup } from './scan-protocol.ts';
+
+export interface ScanOptions {
+  readonly paths: readonly string[];
+  /** Extra rule files or directories. */
+  readonly rules?: readonly string[];
+  /** Load Vigil's own rules from `rules/` (default true). */
+  readonly builtin?: boolean;
+  readonly minLevel?: Level;
+  readonly format?: InputFormat;
+  /** Worker threads; default: all cores. */
+  readonly threads?: number;
+  readonly onProgress?: (p: ScanProgress) => void;
+}
+
+export interface ScanProgress {
+  readonly filesTotal: number;
+  readonly filesDone: number;
+  readonly records: number;
+  readonly elapsedMs: number;
+}
+
+export interface FileReport {
+  readonly path: string;
+  records: number;
+  errors: number;
+  readonly issues: Issue[];
+}
+
+export interface ScanResult {
+  /** Every detection at or above the minimum level, in timeline order. */
+  readonly detections: readonly Detection[];
+  readonly files: readonly FileReport[];
+  /** Problems with the paths themselves (missing files, unreadable directories). */
+  readonly inputIssues: readonly Issue[];
+  readonly records: number;
+  readonly elapsedS: number;
+  readonly rules: LoadReport;
+}
+
+/** Records per EVTX task: a run of this many 64 KiB chunks goes to one worker. */
+const CHUNKS_PER_TASK = 8;
+/** How many inputs may be loaded in memory ahead of the workers. */
+const MAX_LOADED_AHEAD = 4;
+
+/** Reads rules and mapping data the way every `vigil` command does. */
+export async function ruleSetup(
+  ruleDirs: readonly string[],
+  builtin: boolean,
+  tenant: string,
+): Promise<{ setup: WorkerSetup; issues: Issue[] }> {
+  const dirs = builtin ? [builtinRulesDir, ...ruleDirs] : [...ruleDirs];
+  const { files, issues } = await readRuleFiles(dirs);
+  const logsourcesYaml: TextFile = {
+    file: logsourcesFile,
+    text: await readFile(logsourcesFile, 'utf8'),
+  };
+  const placeholders = await readPlaceholders(issues);
+  return { setup: { ruleFiles: files, logsourcesYaml, placeholders, tenant }, issues };
+}
+
+async function readPlaceholders(issues: Issue[]): Promise<Record<string, string[]>> {
+  let text: string;
+  try {
+    text = await readFile(placeholdersFile, 'utf8');
+  } catch {
+    return {};
+  }
+  const data: unknown = parseYaml(text);
+  const out: Record<string, string[]> = {};
+  if (data && typeof data === 'object') {
+    for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
+      if (Array.isArray(v)) out[k] = v.map(String);
+      else
+        issues.push({
+          code: 'SIGMA_PLACEHOLDER',
+          severity: 'error',
+          message: `placeholder "${k}" must be a list of values`,
+          at: { file: placeholdersFile },
+        });
+    }
+  }
+  return out;
+}
+
+export async function scan(opts: ScanOptions): Promise<ScanResult> {
+  const started = performance.now();
+  const { setup, issues: ruleReadIssues } = await ruleSetup(
+    opts.rules ?? [],
+    opts.builtin ?? true,
+    'local',
+  );
+  // The coordinator compiles too: it reports load problems once and owns the correlation rules.
+  const main = buildDetector(setup);
+  const rules: LoadReport = { ...main.report, issues: [...ruleReadIssues, ...main.report.issues] };
+
+  const { inputs, issues: inputIssues } = await listInputs(opts.paths);
+  const files = new Map<string, FileReport>();
+  for (const input of inputs)
+    files.set(input.path, { path: input.path, records: 0, errors: 0, issues: [] });
+
+  const threads = Math.max(
+    1,
+    Math.min(opts.threads ?? availableParallelism(), Math.max(1, inputs.length * 4)),
+  );
+  const pool = await WorkerPool.start(threads, setup);
+  const detections: Detection[] = [];
+  let records = 0;
+  let filesDone = 0;
+  const progress = (): void =>
+    opts.onProgress?.({
+      filesTotal: inputs.length,
+      filesDone,
+      records,
+      elapsedMs: performance.now() - started,
+    });
+
+  try {
+    const pending: Promise<void>[] = [];
+    let loadedAhead = 0;
+    const waiters: (() => void)[] = [];
+    for (const input of inputs) {
+      while (loadedAhead >= MAX_LOADED_AHEAD) await new Promise<void>((r) => waiters.push(r));
+      loadedAhead++;
+      const report = files.get(input.path);
+      if (!report) continue;
+      const done = scanInput(input, report, opts.format ?? 'auto', pool, (r) => {
+        records += r.records;
+        for (const d of r.detections) detections.push(d);
+        progress();
+      }).then(() => {
+        filesDone++;
+        loadedAhead--;
+        waiters.shift()?.();
+        progress();
+      });
+      pending.push(done);
+    }
+    await Promise.all(pending);
+  } finally {
+    await pool.close();
+  }
+
+  const minRank = levelRank(opts.minLevel ?? 'informational');
+  const reported = correlate(main.correlations, detections)
+    .filter((d) => levelRank(d.rule.level) >= minRank)
+    .sort(byTime);
+  return {
+    detections: reported,
+    files: [...files.values()],
+    inputIssues,
+    records,
+    elapsedS: (performance.now() - started) / 1000,
+    rules,
+  };
+}
+
+async function scanInput(
+  input: InputRef,
+  report: FileReport,
+  format: InputFormat,
+  pool: WorkerPool,
+  onResult: (r: { records: number; detections: readonly Detection[] }) => void,
+): Promise<void> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await input.load();
+  } catch (err) {
+    addIssues(report, [
+      {
+        code: 'READ_IO',
+        severity: 'error',
+        message: `cannot read ${input.path}: ${err instanceof Error ? err.message : String(err)}`,
+        at: { file: input.path },
+      },
+    ]);
+    return;
+  }
+  const shared = new SharedArrayBuffer(bytes.byteLength);
+  new Uint8Array(shared).set(bytes);
+  const tasks: Omit<ScanTask, 'id'>[] = [];
+  const isEvtx = format === 'evtx' || (format === 'auto' && looksLikeEvtx(bytes, input.path));
+  if (isEvtx) {
+    const { chunkOffsets, issues } = evtxChunks(bytes, input.path);
+    addIssues(report, issues);
+    for (let i = 0; i < chunkOffsets.length; i += CHUNKS_PER_TASK) {
+      tasks.push({
+        type: 'task',
+        file: input.path,
+        bytes: shared,
+        length: bytes.byteLength,
+        chunkOffsets: chunkOffsets.slice(i, i + CHUNKS_PER_TASK),
+        format: 'evtx',
+      });
+    }
+  } else {
+    tasks.push({ type: 'task', file: input.path, bytes: shared, length: bytes.byteLength, format });
+  }
+  await Promise.all(
+    tasks.map(async (t) => {
+      const r = await pool.run(t);
+      report.records += r.records;
+      addIssues(report, r.issues);
+      onResult(r);
+    }),
+  );
+}
+
+function addIssues(report: FileReport, issues: readonly Issue[]): void {
+  for (const issue of issues) {
+    report.issues.push(issue);
+    if (issue.severity === 'error') report.errors++;
+  }
+}
+
+const EVTX_MAGIC = [0x45, 0x6c, 0x66, 0x46, 0x69, 0x6c, 0x65, 0x00]; // "ElfFile\0"
+
+function looksLikeEvtx(bytes: Uint8Array, path: string): boolean {
+  if (EVTX_MAGIC.every((b, i) => bytes[i] === b)) return true;
+  return /\.evtx$/i.test(path);
+}
+
+type TaskResult = Extract<FromWorker, { type: 'result' }>;
+
+/** A fixed set of scan workers with a shared task queue; each worker takes the next task when it is free. */
+class WorkerPool {
+  private readonly queue: { task: ScanTask; resolve: (r: TaskResult) => void }[] = [];
+  private readonly idle: Worker[] = [];
+  private readonly running = new Map<number, (r: TaskResult) => void>();
+  private nextId = 0;
+
+  private constructor(private readonly workers: Worker[]) {}
+
+  static async start(threads: number, setup: WorkerSetup): Promise<WorkerPool> {
+    const workers: Worker[] = [];
+    const ready: Promise<void>[] = [];
+    for (let i = 0; i < threads; i++) {
+      const worker = new Worker(new URL('./scan-worker.ts', import.meta.url), {
+        workerData: setup,
+        execArgv: ['--import', 'tsx'],
+      });
+      workers.push(worker);
+      ready.push(
+        new Promise<void>((resolve, reject) => {
+          const onMessage = (msg: FromWorker): void => {
+            if (msg.type === 'ready') resolve();
+            else if (msg.type === 'setup-failed') reject(new Error(msg.message));
+          };
+          worker.once('message', onMessage);
+          worker.once('error', reject);
+        }),
+      );
+    }
+    const pool = new WorkerPool(workers);
+    try {
+      await Promise.all(ready);
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+    for (const w of workers) {
+      w.on('message', (msg: FromWorker) => {
+        pool.onMessage(w, msg);
+      });
+      pool.idle.push(w);
+    }
+    return pool;
+  }
+
+  run(task: Omit<ScanTask, 'id'>): Promise<TaskResult> {
+    return new Promise((resolve) => {
+      this.queue.push({ task: { ...task, id: this.nextId++ }, resolve });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.idle.length > 0 && this.queue.length > 0) {
+      const worker = this.idle.pop();
+      const next = this.queue.shift();
+      if (!worker || !next) return;
+      this.running.set(next.task.id, next.resolve);
+      worker.postMessage(next.task);
+    }
+  }
+
+  private onMessage(worker: Worker, msg: FromWorker): void {
+    if (msg.type !== 'result') return;
+    const resolve = this.running.get(msg.id);
+    this.running.delete(msg.id);
+    this.idle.push(worker);
+    resolve?.(msg);
+    this.dispatch();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

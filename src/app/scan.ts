@@ -246,6 +246,8 @@ class WorkerPool {
   private readonly queue: { task: ScanTask; resolve: (r: TaskResult) => void }[] = [];
   private readonly idle: Worker[] = [];
   private readonly running = new Map<number, (r: TaskResult) => void>();
+  private readonly assigned = new Map<Worker, number>();
+  private readonly files = new Map<number, string>();
   private nextId = 0;
 
   private constructor(private readonly workers: Worker[]) {}
@@ -281,9 +283,56 @@ class WorkerPool {
       w.on('message', (msg: FromWorker) => {
         pool.onMessage(w, msg);
       });
+      w.on('error', (err) => {
+        pool.onCrash(w, err);
+      });
       pool.idle.push(w);
     }
     return pool;
+  }
+
+  /** A worker died (a bug, or memory exhausted): its task is reported as failed, the others go on. */
+  private onCrash(worker: Worker, err: Error): void {
+    const id = this.assigned.get(worker);
+    this.assigned.delete(worker);
+    const index = this.workers.indexOf(worker);
+    if (index >= 0) this.workers.splice(index, 1);
+    if (id !== undefined) {
+      const resolve = this.running.get(id);
+      this.running.delete(id);
+      resolve?.({
+        type: 'result',
+        id,
+        records: 0,
+        detections: [],
+        issues: [
+          {
+            code: 'INTERNAL',
+            severity: 'error',
+            message: `a scan worker failed on this input: ${err.message}`,
+            at: { file: this.files.get(id) ?? '' },
+          },
+        ],
+      });
+    }
+    if (this.workers.length === 0) {
+      for (const q of this.queue.splice(0)) {
+        q.resolve({
+          type: 'result',
+          id: q.task.id,
+          records: 0,
+          detections: [],
+          issues: [
+            {
+              code: 'INTERNAL',
+              severity: 'error',
+              message: 'no scan worker left to read this input',
+              at: { file: q.task.file },
+            },
+          ],
+        });
+      }
+    }
   }
 
   run(task: Omit<ScanTask, 'id'>): Promise<TaskResult> {
@@ -299,6 +348,8 @@ class WorkerPool {
       const next = this.queue.shift();
       if (!worker || !next) return;
       this.running.set(next.task.id, next.resolve);
+      this.assigned.set(worker, next.task.id);
+      this.files.set(next.task.id, next.task.file);
       worker.postMessage(next.task);
     }
   }
@@ -307,6 +358,8 @@ class WorkerPool {
     if (msg.type !== 'result') return;
     const resolve = this.running.get(msg.id);
     this.running.delete(msg.id);
+    this.assigned.delete(worker);
+    this.files.delete(msg.id);
     this.idle.push(worker);
     resolve?.(msg);
     this.dispatch();

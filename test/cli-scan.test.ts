@@ -1,0 +1,121 @@
+/** `vigil scan` and `vigil rules check` as users run them: a real process, real files, the documented contracts. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const repo = new URL('../', import.meta.url).pathname;
+const shared = join(repo, '..', 'shared', 'data');
+const regression = join(shared, 'sigma', 'regression_data', 'rules', 'windows');
+const sample = join(regression, 'process_creation', 'proc_creation_win_certutil_decode');
+
+function vigil(args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [join(repo, 'bin', 'vigil.js'), ...args], {
+    cwd: repo,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+    maxBuffer: 1 << 28,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
+const sigmaRules = join(shared, 'sigma', 'rules', 'windows', 'process_creation');
+
+describe('vigil scan', () => {
+  it('writes JSONL detections with the documented fields and a JSON summary', () => {
+    const summary = join(tmp, 'summary.json');
+    const r = vigil([
+      'scan',
+      sample,
+      '--rules',
+      sigmaRules,
+      '--format',
+      'jsonl',
+      '--summary',
+      summary,
+    ]);
+    expect(r.stderr).toContain('Detections by level');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(0);
+    const first = JSON.parse(lines[0]!) as Record<string, unknown>;
+    for (const key of [
+      'timestamp',
+      'computer',
+      'channel',
+      'event_id',
+      'record_id',
+      'rule_id',
+      'rule_title',
+      'level',
+      'tags',
+      'file',
+    ])
+      expect(first).toHaveProperty(key);
+    expect(first['file']).toMatch(/\.evtx$/);
+    const s = JSON.parse(readFileSync(summary, 'utf8')) as {
+      files: { path: string; records: number; errors: number }[];
+      records: number;
+      detections: number;
+      elapsed_s: number;
+    };
+    expect(s.files.length).toBe(2);
+    expect(s.records).toBeGreaterThan(0);
+    expect(s.detections).toBe(lines.length);
+    expect(typeof s.elapsed_s).toBe('number');
+  });
+
+  it('prints a timeline table with a closing summary by default', () => {
+    const r = vigil(['scan', sample, '--rules', sigmaRules, '--no-builtin']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Timestamp .*Computer .*Channel .*EventID .*RecordID .*Level .*Rule/);
+    expect(r.stdout).toContain('Certutil');
+    expect(r.stdout).toContain('Top rules');
+  });
+
+  it('exits 2 when an input cannot be read, and still scans the rest', () => {
+    const r = vigil([
+      'scan',
+      join(tmp, 'does-not-exist.evtx'),
+      sample,
+      '--rules',
+      sigmaRules,
+      '--format',
+      'jsonl',
+    ]);
+    expect(r.status).toBe(2);
+    expect(r.stdout.trim().split('\n').length).toBeGreaterThan(0);
+    expect(r.stderr).toContain('does-not-exist.evtx');
+  });
+
+  it('exits 1 on usage errors with a clear message', () => {
+    const r = vigil(['scan', sample, '--format', 'xml']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('--format must be one of table, csv, json, jsonl');
+    expect(vigil(['scan']).status).toBe(1);
+  });
+});
+
+describe('vigil rules check', () => {
+  it('reports counts, unsupported rules and located errors as JSON', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-rules-'));
+    writeFileSync(
+      join(dir, 'bad.yml'),
+      'title: broken\nid: 8f6a3c2e-0d1b-4b7e-9a55-3d2c1b0a9f8e\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  selection:\n    Image|nosuchmodifier: x\n  condition: selection\nlevel: high\n',
+    );
+    const r = vigil(['rules', 'check', dir, '--json']);
+    expect(r.status).toBe(2);
+    const report = JSON.parse(r.stdout) as {
+      rules: number;
+      loaded: number;
+      unsupported: unknown[];
+      errors: { file: string; line: number; col: number; message: string }[];
+    };
+    expect(report.rules).toBe(1);
+    expect(report.loaded).toBe(0);
+    expect(report.errors[0]).toMatchObject({ file: join(dir, 'bad.yml'), line: 8 });
+    expect(report.errors[0]?.message).toContain('nosuchmodifier');
+  });
+});

@@ -1,0 +1,45 @@
+/** Single-threaded EVTX reading: one ReadBatch per chunk, in file order. */
+import type { ReadBatch } from '../../core/index.ts';
+import { locateChunks, readChunk } from './chunks.ts';
+import { Utf16 } from './values.ts';
+
+export interface ParseOptions {
+  /** Tenant stamped on every event; `local` when omitted. */
+  readonly tenant?: string;
+  /** Chunks to read (from `evtxChunks`); all located chunks when omitted. */
+  readonly chunkOffsets?: readonly number[];
+}
+
+/**
+ * Parses the given chunks (all when omitted) on the calling thread: one ReadBatch per chunk,
+ * records in order. File-header problems come with the first batch when `chunkOffsets` is omitted.
+ * Never throws for bad input.
+ */
+export function* parseEvtx(
+  bytes: Uint8Array,
+  file: string,
+  opts: ParseOptions = {},
+): Generator<ReadBatch, void, undefined> {
+  const tenant = opts.tenant ?? 'local';
+  let offsets = opts.chunkOffsets;
+  let pending = null as ReadBatch['issues'] | null;
+  if (offsets === undefined) {
+    const located = locateChunks(bytes, file);
+    offsets = located.chunkOffsets;
+    pending = located.issues;
+  }
+  const text = new Utf16(bytes);
+  if (offsets.length === 0 && pending !== null && pending.length > 0) {
+    yield { file, events: [], issues: pending };
+    return;
+  }
+  for (const off of offsets) {
+    const batch = readChunk(text, off, file, tenant);
+    if (pending !== null && pending.length > 0) {
+      yield { file, events: batch.events, issues: [...pending, ...batch.issues] };
+    } else {
+      yield batch;
+    }
+    pending = null;
+  }
+}

@@ -1,0 +1,379 @@
+/** Runs compiled correlation rules over a stream of detections and emits the correlation detections they complete. */
+import type { Detection, Event, FieldValue, RuleRef } from '../../../core/index.ts';
+import { indexCorrelations } from './references.ts';
+import { correlationRuleRef, testCondition } from './types.ts';
+import type { CorrelationRule } from './types.ts';
+import { GroupWindow } from './window.ts';
+import type { Entry, WindowLimits } from './window.ts';
+
+/** Memory bounds of the engine. Every default is documented in docs/correlation.md. */
+export interface CorrelationEngineOptions {
+  /** Detections remembered per group and window; past this the oldest are forgotten. Default 10,000. */
+  readonly maxEntriesPerGroup?: number;
+  /** Groups kept per correlation rule; past this the least recently touched is dropped. Default 100,000. */
+  readonly maxGroupsPerRule?: number;
+  /** A correlation detection carries the events of the first N contributing detections… Default 20. */
+  readonly firstEvents?: number;
+  /** …and of the last N. Default 80. */
+  readonly lastEvents?: number;
+}
+
+/** Counters of what the engine skipped or forgot; all only grow. */
+export interface CorrelationEngineStats {
+  /** Detections (of referenced rules) taken in. */
+  detections: number;
+  /** Detections without a usable timestamp. */
+  untimed: number;
+  /** Detections older than their group's window when they arrived. */
+  late: number;
+  /** Detections lacking a group-by field. */
+  ungrouped: number;
+  /** Detections lacking the aggregated field, or with a non-numeric value where a number is needed. */
+  noValue: number;
+  /** Entries forgotten because a group reached `maxEntriesPerGroup`. */
+  dropped: number;
+  /** Groups dropped because a rule reached `maxGroupsPerRule`. */
+  evictedGroups: number;
+  /** Correlation detections emitted. */
+  fired: number;
+}
+
+interface Target {
+  readonly rule: number;
+  readonly ref: string;
+}
+
+/** One correlation rule's live state. */
+class RuleState {
+  readonly groups = new Map<string, GroupWindow>();
+  /** Newest detection time per tenant: one tenant's backlog must not expire another's live groups. */
+  readonly watermarks = new Map<string, number>();
+  readonly ref: RuleRef;
+  constructor(readonly c: CorrelationRule) {
+    this.ref = correlationRuleRef(c);
+  }
+}
+
+const TEMPORAL = new Set(['temporal', 'temporal_ordered']);
+
+/**
+ * Keyed, bounded correlation state. State is keyed by (correlation rule, tenant, group-by values), so a
+ * partitioned deployment can give each key one owner. Not thread-safe; one engine per partition.
+ */
+export class CorrelationEngine {
+  /** Rule ids/names of base rules whose detections this engine needs. */
+  readonly referenced: ReadonlySet<string>;
+  private readonly states: RuleState[];
+  /** rule id or name → (correlation, position in its `rules`). */
+  private readonly routes = new Map<string, { c: number; targets: Target[] }[]>();
+  private readonly suppressed = new Set<string>();
+  private readonly produced = new WeakSet<Detection>();
+  private readonly limits: WindowLimits;
+  private readonly maxGroups: number;
+  private seq = 0;
+  private readonly counters: CorrelationEngineStats = {
+    detections: 0,
+    untimed: 0,
+    late: 0,
+    ungrouped: 0,
+    noValue: 0,
+    dropped: 0,
+    evictedGroups: 0,
+    fired: 0,
+  };
+
+  constructor(correlations: readonly CorrelationRule[], options: CorrelationEngineOptions = {}) {
+    this.states = correlations.map((c) => new RuleState(c));
+    this.limits = {
+      maxEntries: Math.max(1, options.maxEntriesPerGroup ?? 10_000),
+      firstEvents: Math.max(0, options.firstEvents ?? 20),
+      lastEvents: Math.max(0, options.lastEvents ?? 80),
+    };
+    this.maxGroups = Math.max(1, options.maxGroupsPerRule ?? 100_000);
+    const ownRefs = indexCorrelations(correlations);
+    const referenced = new Set<string>();
+    correlations.forEach((c, ci) => {
+      c.rules.forEach((ref, ri) => {
+        if (!ownRefs.has(ref)) referenced.add(ref);
+        if (!c.generate) this.suppressed.add(ref);
+        let list = this.routes.get(ref);
+        if (!list) this.routes.set(ref, (list = []));
+        let slot = list.find((s) => s.c === ci);
+        if (!slot) list.push((slot = { c: ci, targets: [] }));
+        slot.targets.push({ rule: ri, ref });
+      });
+    });
+    this.referenced = referenced;
+  }
+
+  /** Counters since construction (a copy). */
+  get stats(): CorrelationEngineStats {
+    return { ...this.counters };
+  }
+
+  /** Number of live groups over all rules. */
+  get groupCount(): number {
+    let n = 0;
+    for (const s of this.states) n += s.groups.size;
+    return n;
+  }
+
+  /**
+   * Whether detections of `rule` should still be reported on their own: false when a correlation
+   * without `generate: true` refers to it by id or name.
+   */
+  shouldReport(rule: RuleRef): boolean {
+    return !(
+      this.suppressed.has(rule.id) ||
+      (rule.name !== undefined && this.suppressed.has(rule.name))
+    );
+  }
+
+  /**
+   * Feeds one detection of a base rule or of a correlation rule; returns the correlation detections it
+   * completes, including those of correlations chained on them (fed internally, in the same call).
+   * Detections this engine returned are ignored if pushed back. Detections should arrive in time order;
+   * one older than its group's window is dropped (`stats.late`), others are placed in time order.
+   */
+  push(d: Detection): Detection[] {
+    if (this.produced.has(d)) return [];
+    const out: Detection[] = [];
+    let wave: Detection[] = [d];
+    // A chain can be at most as deep as there are correlations; more means a loop.
+    for (let depth = 0; wave.length > 0 && depth <= this.states.length; depth++) {
+      const next: Detection[] = [];
+      for (const x of wave) {
+        for (const f of this.process(x)) {
+          this.produced.add(f);
+          out.push(f);
+          next.push(f);
+        }
+      }
+      wave = next;
+    }
+    return out;
+  }
+
+  /** Advances time without a detection: drops groups whose windows ended before `now`. */
+  advance(now: number): void {
+    for (const s of this.states) {
+      for (const [tenant, wm] of s.watermarks) if (now > wm) s.watermarks.set(tenant, now);
+      this.sweep(s);
+    }
+  }
+
+  private process(d: Detection): Detection[] {
+    const slots = new Map<number, Target[]>();
+    for (const ref of d.rule.name !== undefined && d.rule.name !== d.rule.id
+      ? [d.rule.id, d.rule.name]
+      : [d.rule.id]) {
+      for (const s of this.routes.get(ref) ?? []) {
+        const have = slots.get(s.c);
+        if (have) have.push(...s.targets);
+        else slots.set(s.c, [...s.targets]);
+      }
+    }
+    if (slots.size === 0) return [];
+    this.counters.detections++;
+    if (!Number.isFinite(d.ts)) {
+      this.counters.untimed++;
+      return [];
+    }
+    const fired: Detection[] = [];
+    for (const [ci, targets] of slots) {
+      const s = this.states[ci];
+      if (!s) continue;
+      const f = this.feed(s, d, targets);
+      if (f) fired.push(f);
+    }
+    return fired;
+  }
+
+  private feed(s: RuleState, d: Detection, targets: readonly Target[]): Detection | undefined {
+    const c = s.c;
+    const refs = targets.map((t) => t.ref);
+    const group: Record<string, FieldValue> = {};
+    for (const g of c.groupBy) {
+      const v = lookup(d, resolveField(c, g, refs));
+      if (v === undefined) {
+        this.counters.ungrouped++;
+        return undefined;
+      }
+      group[g] = v;
+    }
+
+    let key: string | undefined;
+    let num: number | undefined;
+    if (
+      c.type === 'value_count' ||
+      (c.type === 'value_percentile' && c.percentileMode === 'share')
+    ) {
+      const values: FieldValue[] = [];
+      for (const f of c.fields) {
+        const v = lookup(d, resolveField(c, f, refs));
+        if (v === undefined) {
+          this.counters.noValue++;
+          return undefined;
+        }
+        values.push(v);
+      }
+      key = JSON.stringify(values);
+    } else if (c.type === 'value_sum' || c.type === 'value_avg' || c.type === 'value_percentile') {
+      num = toNumber(lookup(d, resolveField(c, c.field ?? '', refs)));
+      if (num === undefined) {
+        this.counters.noValue++;
+        return undefined;
+      }
+    }
+
+    const tenant = d.events[0]?.tenant ?? '';
+    const gkey = JSON.stringify([tenant, c.groupBy.map((g) => group[g])]);
+    let w = s.groups.get(gkey);
+    if (w) {
+      if (w.isLate(d.ts)) {
+        this.counters.late++;
+        return undefined;
+      }
+      s.groups.delete(gkey); // re-inserted below: the map stays in least-recently-touched order
+    } else {
+      w = new GroupWindow(
+        tenant,
+        group,
+        c.timespanMs,
+        this.limits,
+        c.type === 'value_percentile' && c.percentileMode === 'percentile',
+      );
+    }
+    s.groups.set(gkey, w);
+
+    const seq = this.seq++;
+    const ruleIdx = TEMPORAL.has(c.type) ? [...new Set(targets.map((t) => t.rule))] : [0];
+    for (const rule of ruleIdx) {
+      const e: Entry = {
+        ts: d.ts,
+        seq,
+        rule,
+        events: d.events,
+        ...(key !== undefined ? { key } : {}),
+        ...(num !== undefined ? { num } : {}),
+      };
+      this.counters.dropped += w.add(e);
+    }
+
+    if (d.ts > (s.watermarks.get(tenant) ?? -Infinity)) s.watermarks.set(tenant, d.ts);
+    const x = aggregate(c, w, key);
+    let fired: Detection | undefined;
+    if (x !== undefined && testCondition(c.condition, x)) {
+      fired = this.fire(s, w, d, x);
+      s.groups.delete(gkey); // re-firing policy: the group starts over after it fires
+    }
+    this.sweep(s);
+    return fired;
+  }
+
+  private fire(s: RuleState, w: GroupWindow, d: Detection, x: number): Detection {
+    this.counters.fired++;
+    const seen = new Set<Event>();
+    const events: Event[] = [];
+    for (const e of w.list()) {
+      for (const ev of e.events ?? []) {
+        if (!seen.has(ev)) {
+          seen.add(ev);
+          events.push(ev);
+        }
+      }
+    }
+    events.sort((a, b) => a.ts - b.ts);
+    const group = { ...w.group };
+    return {
+      rule: s.ref,
+      kind: 'correlation',
+      ts: d.ts,
+      events,
+      matched: { ...group, [s.c.type]: x },
+      group,
+    };
+  }
+
+  /** Drops groups (least recently touched first) whose newest entry left the window, and any over the cap. */
+  private sweep(s: RuleState): void {
+    for (const [k, w] of s.groups) {
+      const live = w.maxTs >= (s.watermarks.get(w.tenant) ?? -Infinity) - s.c.timespanMs;
+      if (live && s.groups.size <= this.maxGroups) break;
+      if (live) this.counters.evictedGroups++;
+      s.groups.delete(k);
+    }
+  }
+}
+
+/** The field a group-by name or condition field stands for in detections of the matched rule. */
+function resolveField(c: CorrelationRule, name: string, refs: readonly string[]): string {
+  const alias = c.aliases[name];
+  if (alias) {
+    for (const ref of refs) {
+      const f = alias[ref];
+      if (f !== undefined) return f;
+    }
+  }
+  return name;
+}
+
+/** A field's value in a detection: a chained correlation's group first, then its events in order. */
+function lookup(d: Detection, field: string): FieldValue | undefined {
+  if (d.kind === 'correlation') {
+    const g = d.group?.[field] ?? d.matched[field];
+    if (g !== undefined && g !== null) return g;
+  }
+  for (const e of d.events) {
+    const v = e.fields[field];
+    if (v !== undefined && v !== null) return v;
+  }
+  return undefined;
+}
+
+function toNumber(v: FieldValue | undefined): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v === 'string' && v.trim() !== '') {
+    const n = Number(v);
+    return Number.isFinite(n) ? n : undefined;
+  }
+  return undefined;
+}
+
+/** The number the condition is tested against, or undefined when there is none yet. */
+function aggregate(
+  c: CorrelationRule,
+  w: GroupWindow,
+  key: string | undefined,
+): number | undefined {
+  switch (c.type) {
+    case 'event_count':
+      return w.size;
+    case 'value_count':
+      return w.keyCounts.size;
+    case 'temporal':
+      return w.ruleCounts.size;
+    case 'temporal_ordered':
+      return orderedPrefix(w.list(), c.rules.length);
+    case 'value_sum':
+      return w.sum;
+    case 'value_avg':
+      return w.numCount > 0 ? w.sum / w.numCount : undefined;
+    case 'value_percentile':
+      if (c.percentileMode === 'percentile') return w.percentile(c.percentile ?? 50);
+      if (key === undefined || w.size === 0) return undefined;
+      return ((w.keyCounts.get(key) ?? 0) * 100) / w.size;
+  }
+}
+
+/** How many of the rules, in their listed order, appear one after another among the entries. */
+function orderedPrefix(entries: readonly Entry[], n: number): number {
+  let pos = 0;
+  for (const e of entries) {
+    if (e.rule === pos) {
+      pos++;
+      if (pos === n) break;
+    }
+  }
+  return pos;
+}

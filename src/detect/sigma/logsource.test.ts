@@ -41,6 +41,9 @@ function print(route: MappedRoute): string {
   return parts.join('  ');
 }
 
+/** Rule id → logsource, filled by `ruleLogsources`. */
+const ruleIds = new Map<string, LogSource>();
+
 function* ruleFiles(dir: string): Generator<string> {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
@@ -52,6 +55,7 @@ function* ruleFiles(dir: string): Generator<string> {
 /** Every distinct (product, category, service) the SigmaHQ rule folders use, with how many rules use it. */
 function ruleLogsources(): Map<string, { logsource: LogSource; rules: number }> {
   const found = new Map<string, { logsource: LogSource; rules: number }>();
+  ruleIds.clear();
   for (const dir of RULE_DIRS) {
     for (const file of ruleFiles(new URL(dir, SIGMA).pathname)) {
       for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
@@ -63,6 +67,7 @@ function ruleLogsources(): Map<string, { logsource: LogSource; rules: number }> 
           const v = raw[part];
           if (typeof v === 'string') logsource[part] = v;
         }
+        if ('id' in value && typeof value.id === 'string') ruleIds.set(value.id, logsource);
         const key = logsourceKey(logsource);
         const seen = found.get(key);
         if (seen) seen.rules += 1;
@@ -71,6 +76,41 @@ function ruleLogsources(): Map<string, { logsource: LogSource; rules: number }> 
     }
   }
   return found;
+}
+
+type Flat = Record<string, unknown>;
+
+/** The EVTX JSON twins in SigmaHQ's regression data hold one or more concatenated `{"Event": …}` objects. */
+function regressionEvents(text: string): Flat[] {
+  const events: Flat[] = [];
+  for (const chunk of text.split(/\n(?=\{\s*"Event")/)) {
+    const event = (
+      JSON.parse(chunk) as { Event: Record<string, Record<string, unknown> | undefined> }
+    ).Event;
+    const flat: Flat = {};
+    for (const [k, v] of Object.entries(event['System'] ?? {}))
+      if (typeof v !== 'object') flat[k] = v;
+    const provider = event['System']?.['Provider'] as
+      { '#attributes'?: { Name?: string } } | undefined;
+    flat['Provider_Name'] = provider?.['#attributes']?.Name;
+    Object.assign(flat, event['EventData'] ?? {});
+    events.push(flat);
+  }
+  return events;
+}
+
+/** Whether a route's conditions hold for a flattened Windows event (what the engine does, naively). */
+function selects(route: MappedRoute, event: Flat): boolean {
+  if (route.source) {
+    const { product, category, service } = route.source;
+    if (product !== 'windows' || category !== undefined || service !== undefined) return false;
+  }
+  return Object.entries(route.where).every(([field, wanted]) => {
+    const v = event[field];
+    return wanted.some((w) =>
+      typeof w === 'number' ? Number(v) === w : String(v).toLowerCase() === w.toLowerCase(),
+    );
+  });
 }
 
 describe('parseLogsourceMap: problems are located', () => {
@@ -249,6 +289,35 @@ describe('the shipped routing data', () => {
       expect(map.routes(logsource)?.length).toBeGreaterThan(0);
   });
 
+  it("selects the events in SigmaHQ's regression data for the rule they were recorded for", () => {
+    if (ruleIds.size === 0) ruleLogsources();
+    const root = new URL('regression_data/', SIGMA).pathname;
+    const missed: string[] = [];
+    let cases = 0;
+    for (const info of ruleFiles(root)) {
+      if (!info.endsWith('info.yml')) continue;
+      const meta = parseAllDocuments(readFileSync(info, 'utf8'))[0]?.toJS() as {
+        rule_metadata?: { id: string }[];
+        regression_tests_info?: { type: string; path: string }[];
+      };
+      for (const test of meta.regression_tests_info ?? []) {
+        if (test.type !== 'evtx') continue;
+        const id = meta.rule_metadata?.[0]?.id ?? '';
+        const logsource = ruleIds.get(id);
+        if (logsource === undefined) continue;
+        const jsonPath = new URL(test.path.replace(/\.evtx$/, '.json'), SIGMA).pathname;
+        const events = regressionEvents(readFileSync(jsonPath, 'utf8'));
+        const routes = map.routes(logsource) ?? [];
+        cases += 1;
+        if (!events.some((e) => routes.some((r) => selects(r, e)))) {
+          missed.push(`${id} ${logsourceKey(logsource).replaceAll('\t', '/')}`);
+        }
+      }
+    }
+    expect(missed).toEqual([]);
+    expect(cases).toBeGreaterThanOrEqual(190);
+  });
+
   it('covers every logsource SigmaHQ lists in tests/logsource.json', () => {
     const listing = JSON.parse(readFileSync(new URL('tests/logsource.json', SIGMA), 'utf8')) as {
       legit: Record<
@@ -307,7 +376,7 @@ describe('the shipped routing data', () => {
         linux/process_creation/sysmon  where Channel=Linux-Sysmon/Operational EventID=1
         linux/process_creation/source  source linux/process_creation/
       linux//sshd:
-        linux/sshd/auth  source linux//auth
+        linux/sshd/program  where program=sshd|sshd-session  source linux//
         linux/sshd  source linux//sshd
       zeek//dns:
         zeek/dns  source zeek//dns

@@ -1,0 +1,63 @@
+/** Decides what an input holds from its first bytes (magic numbers, then the shape of its first lines). */
+import { looksLikeAuditd } from './auditd.ts';
+import { bomLength } from './lines.ts';
+import { looksLikeSyslog } from './syslog.ts';
+
+/** A reader's format, or a container to open first. */
+export type DetectedFormat = 'evtx' | 'zip' | 'gzip' | 'json' | 'zeek' | 'auditd' | 'syslog';
+
+const EVTX_MAGIC = [0x45, 0x6c, 0x66, 0x46, 0x69, 0x6c, 0x65, 0x00]; // "ElfFile\0"
+const SNIFF_BYTES = 16 * 1024;
+const SNIFF_LINES = 20;
+
+function startsWith(bytes: Uint8Array, magic: readonly number[]): boolean {
+  return magic.every((b, i) => bytes[i] === b);
+}
+
+/**
+ * The format of `bytes`, or undefined when nothing matches. Text formats are judged on the first
+ * non-empty lines: auditd when any holds an audit record, syslog when most start with a syslog
+ * header. `name` only breaks ties for text that matches nothing (`*.json`, `audit.log`, …).
+ */
+export function detectFormat(bytes: Uint8Array, name = ''): DetectedFormat | undefined {
+  if (startsWith(bytes, EVTX_MAGIC)) return 'evtx';
+  if (startsWith(bytes, [0x50, 0x4b, 0x03, 0x04]) || startsWith(bytes, [0x50, 0x4b, 0x05, 0x06])) {
+    return 'zip';
+  }
+  if (startsWith(bytes, [0x1f, 0x8b])) return 'gzip';
+  let i = bomLength(bytes);
+  while (
+    i < bytes.length &&
+    (bytes[i] === 32 || bytes[i] === 9 || bytes[i] === 10 || bytes[i] === 13)
+  )
+    i++;
+  const first = bytes[i];
+  if (first === 0x7b || first === 0x5b) return 'json';
+  const head = bytes.subarray(i, Math.min(bytes.length, i + SNIFF_BYTES));
+  if (head.includes(0)) return undefined; // binary
+  const text = new TextDecoder('utf-8').decode(head);
+  if (text.startsWith('#separator')) return 'zeek';
+  const lines = text
+    .split('\n')
+    .slice(0, SNIFF_LINES)
+    .filter((l) => l.trim() !== '' && !l.startsWith('#'));
+  if (lines.some(looksLikeAuditd)) return 'auditd';
+  const syslog = lines.filter(looksLikeSyslog).length;
+  if (lines.length > 0 && syslog * 2 > lines.length) return 'syslog';
+  return formatFromName(name);
+}
+
+/** The format a file name suggests, if any. */
+export function formatFromName(name: string): DetectedFormat | undefined {
+  const base = (
+    name
+      .slice(name.lastIndexOf('/') + 1)
+      .split('!')
+      .pop() ?? ''
+  ).toLowerCase();
+  if (base.endsWith('.evtx')) return 'evtx';
+  if (/\.(json|jsonl|ndjson)(\.gz)?$/.test(base)) return 'json';
+  if (/^audit\.log/.test(base)) return 'auditd';
+  if (/^(syslog|messages|auth\.log|secure|kern\.log)/.test(base)) return 'syslog';
+  return undefined;
+}

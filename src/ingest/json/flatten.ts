@@ -1,0 +1,53 @@
+/** Turns nested JSON into Vigil's flat fields: dotted keys, scalar lists, repeated keys gathered into lists. */
+import type { FieldValue, Fields, Scalar } from '../../core/index.ts';
+
+/** True for the values a field may hold directly. */
+export function isScalar(v: unknown): v is Scalar {
+  return v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Sets `key`, turning an existing value into a list when the key repeats (arrays of objects). */
+export function addField(out: Fields, key: string, v: FieldValue): void {
+  const prev = out[key];
+  if (prev === undefined) {
+    out[key] = v;
+    return;
+  }
+  const list: Scalar[] = Array.isArray(prev) ? [...(prev as Scalar[])] : [prev as Scalar];
+  if (Array.isArray(v)) list.push(...(v as Scalar[]));
+  else list.push(v as Scalar);
+  out[key] = list;
+}
+
+/**
+ * Flattens `value` under `prefix` into `out`: objects become dotted keys (`a.b.c`), arrays of
+ * scalars stay lists, arrays of objects are flattened element by element into the same keys
+ * (so `items[].id` becomes one list `items.id`). Empty objects leave no field.
+ */
+export function flattenInto(out: Fields, prefix: string, value: unknown): void {
+  if (isScalar(value)) {
+    addField(out, prefix, value);
+    return;
+  }
+  if (Array.isArray(value)) {
+    if (value.every(isScalar)) {
+      addField(out, prefix, value);
+      return;
+    }
+    for (const item of value) flattenInto(out, prefix, item);
+    return;
+  }
+  if (isObject(value)) {
+    for (const key in value) flattenInto(out, prefix === '' ? key : `${prefix}.${key}`, value[key]);
+  }
+}
+
+export function flatten(value: Record<string, unknown>): Fields {
+  const out: Fields = {};
+  flattenInto(out, '', value);
+  return out;
+}

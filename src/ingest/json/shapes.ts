@@ -1,0 +1,251 @@
+/**
+ * Recognises what a JSON record is (Windows event as JSON, Winlogbeat/ECS, NXLog or Sentinel flat
+ * Windows, CloudTrail, Zeek, Okta, Azure, GCP, Microsoft 365, or anything else) and names its
+ * fields the way SigmaHQ rules for that source expect.
+ */
+import type { Fields, LogSource } from '../../core/index.ts';
+import { parseTimeValue } from '../time.ts';
+import { flatten, isObject } from './flatten.ts';
+import { flattenWindowsEvent, numericSystemFields } from './windows.ts';
+
+/** A record after normalisation. `shape` names the recogniser that took it (for tests and docs). */
+export interface Shaped {
+  readonly shape: string;
+  readonly fields: Fields;
+  readonly source: LogSource;
+  readonly ts: number;
+}
+
+const WINDOWS: LogSource = { product: 'windows' };
+
+/**
+ * Normalises one JSON object. `fileName` (the base name of the input) names the Zeek log when
+ * the record has no `_path`.
+ */
+export function shapeRecord(record: Record<string, unknown>, fileName: string): Shaped {
+  const event = record['Event'];
+  if (isObject(event) && isObject(event['System'])) {
+    const fields = flattenWindowsEvent(event);
+    return {
+      shape: 'evtx-json',
+      fields,
+      source: WINDOWS,
+      ts: parseTimeValue(fields['TimeCreated_SystemTime']),
+    };
+  }
+  const fields = flatten(record);
+  if (fields['winlog.channel'] !== undefined || fields['winlog.event_id'] !== undefined) {
+    return winlogbeat(fields);
+  }
+  if (
+    fields['EventID'] !== undefined &&
+    (fields['Channel'] !== undefined || fields['EventLog'] !== undefined)
+  ) {
+    return flatWindows(fields);
+  }
+  if (
+    fields['eventSource'] !== undefined &&
+    fields['eventName'] !== undefined &&
+    fields['eventVersion'] !== undefined
+  ) {
+    return {
+      shape: 'cloudtrail',
+      fields,
+      source: { product: 'aws', service: 'cloudtrail' },
+      ts: firstTime(fields, 'eventTime', '@timestamp'),
+    };
+  }
+  const zeekPath = fields['_path'];
+  if (
+    typeof zeekPath === 'string' ||
+    (fields['uid'] !== undefined && fields['id.orig_h'] !== undefined && fields['ts'] !== undefined)
+  ) {
+    const service = typeof zeekPath === 'string' ? zeekPath : zeekLogName(fileName);
+    return {
+      shape: 'zeek',
+      fields,
+      source: service === '' ? { product: 'zeek' } : { product: 'zeek', service },
+      ts: parseTimeValue(fields['ts']),
+    };
+  }
+  const cloud = cloudSource(fields);
+  if (cloud) return cloud;
+  return {
+    shape: 'generic',
+    fields,
+    source: {},
+    ts: firstTime(
+      fields,
+      '@timestamp',
+      'timestamp',
+      'Timestamp',
+      'time',
+      'eventTime',
+      'EventTime',
+      'TimeGenerated',
+      'ts',
+      'date',
+    ),
+  };
+}
+
+/** The Zeek log a file holds, from its name: `conn.log`, `dns.json.gz`, `conn.00:00:00-01:00:00.log.gz`. */
+export function zeekLogName(fileName: string): string {
+  const base = fileName.slice(fileName.lastIndexOf('/') + 1);
+  const m = /^([a-z][a-z0-9_]*)(?:\.|$)/i.exec(base);
+  return m?.[1]?.toLowerCase() ?? '';
+}
+
+function firstTime(fields: Fields, ...keys: string[]): number {
+  for (const key of keys) {
+    const v = fields[key];
+    if (v === undefined) continue;
+    const t = parseTimeValue(v);
+    if (!Number.isNaN(t)) return t;
+  }
+  return NaN;
+}
+
+function setIfAbsent(fields: Fields, key: string, v: Fields[string] | undefined): void {
+  if (v !== undefined && fields[key] === undefined) fields[key] = v;
+}
+
+function asNumber(v: Fields[string] | undefined): Fields[string] | undefined {
+  if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v);
+  return v;
+}
+
+/** Winlogbeat / Elastic Agent: ECS fields kept, plus the Windows names derived from `winlog.*`. */
+function winlogbeat(fields: Fields): Shaped {
+  for (const key of Object.keys(fields)) {
+    for (const prefix of ['winlog.event_data.', 'winlog.user_data.']) {
+      if (key.startsWith(prefix)) {
+        const bare = key.slice(prefix.length);
+        const v = fields[key];
+        if (v !== undefined) setIfAbsent(fields, bare, v);
+      }
+    }
+  }
+  setIfAbsent(fields, 'EventID', asNumber(fields['event.code'] ?? fields['winlog.event_id']));
+  setIfAbsent(fields, 'Channel', fields['winlog.channel']);
+  setIfAbsent(fields, 'Computer', fields['winlog.computer_name'] ?? fields['host.name']);
+  setIfAbsent(fields, 'Provider_Name', fields['winlog.provider_name']);
+  setIfAbsent(fields, 'Provider_Guid', fields['winlog.provider_guid']);
+  setIfAbsent(fields, 'EventRecordID', asNumber(fields['winlog.record_id']));
+  setIfAbsent(fields, 'Version', fields['winlog.version']);
+  setIfAbsent(fields, 'Execution_ProcessID', fields['winlog.process.pid']);
+  setIfAbsent(fields, 'Execution_ThreadID', fields['winlog.process.thread.id']);
+  setIfAbsent(fields, 'Security_UserID', fields['winlog.user.identifier']);
+  numericSystemFields(fields);
+  return {
+    shape: 'winlogbeat',
+    fields,
+    source: WINDOWS,
+    ts: firstTime(fields, '@timestamp', 'event.created'),
+  };
+}
+
+/** NXLog, Azure Sentinel `SecurityEvent` and similar: EventData at the top level beside System values. */
+function flatWindows(fields: Fields): Shaped {
+  setIfAbsent(fields, 'Channel', fields['EventLog']);
+  setIfAbsent(fields, 'Computer', fields['Hostname']);
+  setIfAbsent(
+    fields,
+    'Provider_Name',
+    fields['SourceName'] ?? fields['ProviderName'] ?? fields['EventSourceName'] ?? fields['Source'],
+  );
+  setIfAbsent(fields, 'Provider_Guid', fields['ProviderGuid']);
+  setIfAbsent(fields, 'EventRecordID', fields['RecordNumber']);
+  setIfAbsent(fields, 'Execution_ProcessID', fields['ExecutionProcessID']);
+  setIfAbsent(fields, 'Execution_ThreadID', fields['ExecutionThreadID']);
+  numericSystemFields(fields);
+  return {
+    shape: 'windows-flat',
+    fields,
+    source: WINDOWS,
+    ts: firstTime(
+      fields,
+      'EventTime',
+      '@timestamp',
+      'TimeCreated',
+      'TimeGenerated',
+      'EventReceivedTime',
+    ),
+  };
+}
+
+/** Okta, Azure (audit, sign-in, activity), GCP audit and Microsoft 365 audit records. */
+function cloudSource(f: Fields): Shaped | undefined {
+  const type = f['Type'];
+  if (
+    f['eventType'] !== undefined &&
+    f['actor.id'] !== undefined &&
+    (f['published'] !== undefined || f['displayMessage'] !== undefined)
+  ) {
+    return {
+      shape: 'okta',
+      fields: f,
+      source: { product: 'okta', service: 'okta' },
+      ts: firstTime(f, 'published'),
+    };
+  }
+  if (
+    f['protoPayload.methodName'] !== undefined ||
+    (typeof f['logName'] === 'string' && f['logName'].includes('cloudaudit.googleapis.com'))
+  ) {
+    return {
+      shape: 'gcp-audit',
+      fields: f,
+      source: { product: 'gcp', service: 'gcp.audit' },
+      ts: firstTime(f, 'timestamp', 'receiveTimestamp'),
+    };
+  }
+  const azureTime = (): number =>
+    firstTime(f, 'TimeGenerated', 'time', 'CreatedDateTime', 'createdDateTime');
+  if (type === 'SigninLogs' || f['category'] === 'SignInLogs' || f['Category'] === 'SignInLogs') {
+    return {
+      shape: 'azure-signin',
+      fields: f,
+      source: { product: 'azure', service: 'signinlogs' },
+      ts: azureTime(),
+    };
+  }
+  if (
+    type === 'AuditLogs' ||
+    (f['OperationName'] !== undefined && f['LoggedByService'] !== undefined) ||
+    f['category'] === 'AuditLogs'
+  ) {
+    return {
+      shape: 'azure-audit',
+      fields: f,
+      source: { product: 'azure', service: 'auditlogs' },
+      ts: azureTime(),
+    };
+  }
+  if (
+    type === 'AzureActivity' ||
+    (f['operationName'] !== undefined &&
+      f['resourceId'] !== undefined &&
+      f['category'] !== undefined)
+  ) {
+    return {
+      shape: 'azure-activity',
+      fields: f,
+      source: { product: 'azure', service: 'activitylogs' },
+      ts: azureTime(),
+    };
+  }
+  if (
+    f['Operation'] !== undefined &&
+    (f['Workload'] !== undefined || f['OfficeWorkload'] !== undefined) &&
+    f['RecordType'] !== undefined
+  ) {
+    return {
+      shape: 'm365-audit',
+      fields: f,
+      source: { product: 'm365', service: 'audit' },
+      ts: firstTime(f, 'CreationTime', 'TimeGenerated'),
+    };
+  }
+  return undefined;
+}

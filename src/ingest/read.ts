@@ -1,0 +1,127 @@
+/** Reads one input's bytes into batches: opens gzip and zip containers, detects the format, runs its reader. */
+import { gunzipSync } from 'fflate';
+import type { Issue, ReadBatch } from '../core/index.ts';
+import { readAuditd } from './auditd.ts';
+import type { ReadContext } from './context.ts';
+import { detectFormat } from './detect.ts';
+import { parseEvtx } from './evtx/index.ts';
+import { readJson } from './json/read.ts';
+import { makeIssue } from './record.ts';
+import { readSyslog } from './syslog.ts';
+import { readZeekTsv } from './zeek.ts';
+import { zipEntries, zipEntry } from './zip.ts';
+
+/** What `--format` may say; `auto` detects from the content. */
+export type InputFormat = 'auto' | 'evtx' | 'json' | 'syslog' | 'auditd' | 'zeek';
+
+export interface ReadOptions {
+  readonly tenant: string;
+  /** Forces the reader for the content (containers are still opened); `auto` or absent detects. */
+  readonly format?: InputFormat;
+  /** Reference time for syslog lines without a year (ms since the epoch); defaults to now. */
+  readonly referenceTime?: number;
+}
+
+type Reader = (bytes: Uint8Array, ctx: ReadContext) => Iterable<ReadBatch>;
+
+/** The readers by format name. Zeek JSON goes through the JSON reader, which recognises it per record. */
+export const readers = {
+  evtx: (bytes, ctx) => parseEvtx(bytes, ctx.file, { tenant: ctx.tenant }),
+  json: readJson,
+  syslog: readSyslog,
+  auditd: readAuditd,
+  zeek: (bytes, ctx) => (isZeekTsv(bytes) ? readZeekTsv(bytes, ctx) : readJson(bytes, ctx)),
+} satisfies Record<Exclude<InputFormat, 'auto'>, Reader>;
+
+function isZeekTsv(bytes: Uint8Array): boolean {
+  return detectFormat(bytes) !== 'json';
+}
+
+/** Nesting limit for archives inside archives. */
+const MAX_DEPTH = 4;
+
+/**
+ * Reads `bytes` (a whole file, zip entry or upload) named `name`. Gzip is decompressed, zip entries
+ * are read one by one as `name!entry`. Never throws for bad input: problems come as issues.
+ */
+export function readBytes(bytes: Uint8Array, name: string, opts: ReadOptions): Iterable<ReadBatch> {
+  return readNested(bytes, name, opts, 0);
+}
+
+function* readNested(
+  bytes: Uint8Array,
+  name: string,
+  opts: ReadOptions,
+  depth: number,
+): Generator<ReadBatch> {
+  const found = detectFormat(bytes, name);
+  if (found === 'gzip' || found === 'zip') {
+    if (depth >= MAX_DEPTH) {
+      yield fileIssue(name, 'READ_BAD_ZIP', `archives nested deeper than ${String(MAX_DEPTH)}`);
+      return;
+    }
+    if (found === 'gzip') {
+      let inner: Uint8Array;
+      try {
+        inner = gunzipSync(bytes);
+      } catch (e) {
+        yield fileIssue(name, 'READ_BAD_ZIP', `cannot decompress gzip: ${message(e)}`);
+        return;
+      }
+      yield* readNested(inner, name, opts, depth + 1);
+      return;
+    }
+    let names: string[];
+    try {
+      names = zipEntries(bytes)
+        .map((e) => e.name)
+        .filter((n) => !isHidden(n))
+        .sort();
+    } catch (e) {
+      yield fileIssue(name, 'READ_BAD_ZIP', `cannot read zip archive: ${message(e)}`);
+      return;
+    }
+    for (const entry of names) {
+      let data: Uint8Array;
+      try {
+        data = zipEntry(bytes, entry);
+      } catch (e) {
+        yield fileIssue(
+          `${name}!${entry}`,
+          'READ_BAD_ZIP',
+          `cannot inflate zip entry: ${message(e)}`,
+        );
+        continue;
+      }
+      yield* readNested(data, `${name}!${entry}`, opts, depth + 1);
+    }
+    return;
+  }
+  const format = opts.format !== undefined && opts.format !== 'auto' ? opts.format : found;
+  if (format === undefined) {
+    yield fileIssue(
+      name,
+      'READ_UNKNOWN_FORMAT',
+      'cannot tell the format from the content; name it with --format',
+    );
+    return;
+  }
+  const ctx: ReadContext =
+    opts.referenceTime === undefined
+      ? { file: name, tenant: opts.tenant }
+      : { file: name, tenant: opts.tenant, referenceTime: opts.referenceTime };
+  yield* readers[format](bytes, ctx);
+}
+
+/** Dotfiles and macOS resource forks inside archives are not inputs. */
+export function isHidden(entryPath: string): boolean {
+  return entryPath.split('/').some((part) => part.startsWith('.') || part === '__MACOSX');
+}
+
+function fileIssue(file: string, code: Issue['code'], msg: string): ReadBatch {
+  return { file, events: [], issues: [makeIssue(code, msg, { file })] };
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

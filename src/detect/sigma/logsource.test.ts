@@ -146,7 +146,7 @@ describe('parseLogsourceMap: problems are located', () => {
         "test.yml:2:1 (colour): error SIGMA_SCHEMA: unknown key 'colour' in the logsource map (expected one of: version, system_fields, logsources)",
         "test.yml:9:5 (logsources[0].note): error SIGMA_SCHEMA: unknown key 'note' in a logsources entry (expected one of: logsource, routes)",
         "test.yml:4:36 (logsources[0].logsource.categroy): error SIGMA_SCHEMA: unknown key 'categroy' in logsource (expected one of: product, category, service)",
-        "test.yml:8:9 (logsources[0].routes[0].field_map): error SIGMA_SCHEMA: unknown key 'field_map' in a route (expected one of: name, where, source, fieldmap, closed, values)",
+        "test.yml:8:9 (logsources[0].routes[0].field_map): error SIGMA_SCHEMA: unknown key 'field_map' in a route (expected one of: name, where, source, fieldmap, closed, values_differ, values)",
       ]
     `);
   });
@@ -173,6 +173,10 @@ describe('parseLogsourceMap: problems are located', () => {
       '        source: { product: linux }',
       '        closed: true',
       '        values: { User: { root: "0" } }',
+      '        values_differ: [User]',
+      '      - name: open-with-differ',
+      '        source: { product: linux }',
+      '        values_differ: [User]',
       '  - logsource: {}',
       '    routes: []',
       '',
@@ -190,8 +194,11 @@ describe('parseLogsourceMap: problems are located', () => {
         "test.yml:9:16 (logsources[1].logsource): error SIGMA_LOGSOURCE: logsource Windows/-/security is already mapped at line 3",
         "test.yml:19:17 (logsources[2].routes[0].closed): error SIGMA_FIELD_MAPPING: closed route 'closed-without-fields' serves no fields: list them in fieldmap",
         "test.yml:20:25 (logsources[2].routes[0].values.User): error SIGMA_FIELD_MAPPING: values.User: closed route 'closed-without-fields' does not serve User",
-        "test.yml:21:16 (logsources[3].logsource): error SIGMA_SCHEMA: logsource needs at least one of product, category, service",
-        "test.yml:22:13 (logsources[3].routes): error SIGMA_SCHEMA: routes lists no route",
+        "test.yml:21:25 (logsources[2].routes[0].values_differ[0]): error SIGMA_FIELD_MAPPING: values_differ: User is not in the fieldmap of route 'closed-without-fields'",
+        "test.yml:24:24 (logsources[2].routes[1].values_differ): error SIGMA_FIELD_MAPPING: values_differ needs closed: true on route 'open-with-differ'",
+        "test.yml:24:25 (logsources[2].routes[1].values_differ[0]): error SIGMA_FIELD_MAPPING: values_differ: User is not in the fieldmap of route 'open-with-differ'",
+        "test.yml:25:16 (logsources[3].logsource): error SIGMA_SCHEMA: logsource needs at least one of product, category, service",
+        "test.yml:26:13 (logsources[3].routes): error SIGMA_SCHEMA: routes lists no route",
       ]
     `);
   });
@@ -268,6 +275,11 @@ describe('the shipped routing data', () => {
     expect(
       unservedFields(security, ['Image', 'CommandLine', 'OriginalFileName', 'EventID']),
     ).toEqual(['OriginalFileName']);
+    // Mapped, but spelled differently (DOMAIN\\name vs name, decimal vs hex): not comparable on 4688.
+    expect(unservedFields(security, ['User', 'ProcessId', 'IntegrityLevel', 'LogonId'])).toEqual([
+      'User',
+      'ProcessId',
+    ]);
     expect(unservedFields(sysmon!, ['OriginalFileName'])).toEqual([]);
     expect(translateValue(security, 'IntegrityLevel', 'high')).toBe('S-1-16-12288');
     expect(translateValue(security, 'IntegrityLevel', 'AppContainer')).toBe('AppContainer');

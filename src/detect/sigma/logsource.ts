@@ -8,8 +8,9 @@ import type { LogsourceMap, SourceRoute } from './source.ts';
 /** A route as the data describes it: the shared `SourceRoute` plus what a rule compiler needs to use it faithfully. */
 export interface MappedRoute extends SourceRoute {
   /**
-   * Set on closed routes only: every rule field the route's events can answer, sorted. A rule that tests
-   * another field cannot be evaluated faithfully there (an absent field under `not` would match).
+   * Set on closed routes only: every rule field the route's events can answer faithfully, sorted (mapped
+   * fields whose values are spelled differently, `values_differ` in the data, are left out). A rule that
+   * tests another field cannot be evaluated faithfully there: under `not`, a missing match would fire.
    */
   readonly servedFields?: readonly string[];
   /** Per rule field: rule value → the value this route's events spell it as (4688: `High` → `S-1-16-12288`). */
@@ -26,7 +27,15 @@ export interface RoutingTable extends LogsourceMap {
 const LOGSOURCE_PARTS = ['product', 'category', 'service'] as const;
 const TOP_KEYS = ['version', 'system_fields', 'logsources'] as const;
 const ENTRY_KEYS = ['logsource', 'routes'] as const;
-const ROUTE_KEYS = ['name', 'where', 'source', 'fieldmap', 'closed', 'values'] as const;
+const ROUTE_KEYS = [
+  'name',
+  'where',
+  'source',
+  'fieldmap',
+  'closed',
+  'values_differ',
+  'values',
+] as const;
 const SUPPORTED_VERSION = 1;
 
 /** The lookup key of a logsource triple: parts lower-cased and trimmed, absent parts empty. */
@@ -261,6 +270,8 @@ function readRoute(
   let closedNode: Node | null = null;
   const valueMap: Record<string, Readonly<Record<string, string>>> = {};
   const valueNodes: Record<string, Node | null> = {};
+  let differ: string[] = [];
+  let differNode: Node | null = null;
   for (const { key, value } of pairs) {
     const p = [...path, key];
     switch (key) {
@@ -280,6 +291,10 @@ function readRoute(
         if (isScalar(value) && typeof value.value === 'boolean') closed = value.value;
         else r.report('SIGMA_SCHEMA', 'closed must be true or false', value, p);
         closedNode = value;
+        break;
+      case 'values_differ':
+        differ = r.stringList(value, p, 'values_differ');
+        differNode = value;
         break;
       case 'values':
         for (const field of r.mapping(value, p, 'values') ?? []) {
@@ -325,10 +340,27 @@ function readRoute(
       );
     }
   }
+  if (differNode !== null && !closed) {
+    r.report(
+      'SIGMA_FIELD_MAPPING',
+      `values_differ needs closed: true on route '${name}'`,
+      differNode,
+      [...path, 'values_differ'],
+    );
+  }
+  differ.forEach((field, i) => {
+    if (!(field in fieldMap)) {
+      r.report(
+        'SIGMA_FIELD_MAPPING',
+        `values_differ: ${field} is not in the fieldmap of route '${name}'`,
+        isSeq(differNode) ? r.deref(differNode.items[i]) : differNode,
+        [...path, 'values_differ', i],
+      );
+    }
+  });
+  const comparable = Object.keys(fieldMap).filter((field) => !differ.includes(field));
   const served = closed
-    ? Object.freeze(
-        [...new Set([...Object.keys(fieldMap), ...Object.keys(where), ...systemFields])].sort(),
-      )
+    ? Object.freeze([...new Set([...comparable, ...Object.keys(where), ...systemFields])].sort())
     : undefined;
   return Object.freeze({
     name,

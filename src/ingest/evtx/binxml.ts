@@ -61,6 +61,14 @@ const ENTITIES: Readonly<Record<string, string>> = {
   gt: '>',
 };
 
+/** Where a token stream's parser stands: open elements and the open attribute. */
+class FragmentState {
+  readonly top: XNode[] = [];
+  readonly stack: ElementNode[] = [];
+  attr: AttrNode | null = null;
+  inStart = false;
+}
+
 interface Template {
   root: ElementNode | null;
   error: string | null;
@@ -182,6 +190,25 @@ export class Chunk {
     }
   }
 
+  /** Attaches a parsed node to the open attribute, the open element, or the top level. */
+  private add(st: FragmentState, node: XNode, p: number): void {
+    const attr = st.attr;
+    if (attr !== null) {
+      if (node.k !== 1 && node.k !== 2) this.fail('element content inside an attribute', p);
+      attr.parts.push(node);
+      return;
+    }
+    const parent = st.stack[st.stack.length - 1];
+    if (parent === undefined) {
+      st.top.push(node);
+      return;
+    }
+    if (st.inStart) this.fail('content before the end of a start tag', p);
+    if (node.k === 0) parent.hasElement = true;
+    else if (node.k !== 1) parent.hasDynamic = true;
+    parent.children.push(node);
+  }
+
   /**
    * Parses tokens in [p, end) into top-level nodes. `inTemplate` streams carry a dependency
    * identifier after each start-element token and may hold substitutions.
@@ -190,29 +217,11 @@ export class Chunk {
     if (depth > MAX_DEPTH) this.fail('BinXML nested too deeply', p);
     if (end > this.end) end = this.end;
     const b = this.text.bytes;
-    const top: XNode[] = [];
-    const stack: ElementNode[] = [];
-    let attr: AttrNode | null = null;
-    let inStart = false;
+    const st = new FragmentState();
+    const top = st.top;
+    const stack = st.stack;
     const nameOut = { name: '' };
     const instOut: { node: InstanceNode | null } = { node: null };
-
-    const add = (node: XNode): void => {
-      if (attr !== null) {
-        if (node.k !== 1 && node.k !== 2) this.fail('element content inside an attribute', p);
-        attr.parts.push(node);
-        return;
-      }
-      const parent = stack[stack.length - 1];
-      if (parent === undefined) {
-        top.push(node);
-        return;
-      }
-      if (inStart) this.fail('content before the end of a start tag', p);
-      if (node.k === 0) parent.hasElement = true;
-      else if (node.k !== 1) parent.hasDynamic = true;
-      parent.children.push(node);
-    };
 
     while (p < end) {
       const token = b[p] ?? 0;
@@ -228,7 +237,7 @@ export class Chunk {
           if (p + 8 > end) this.fail('truncated start element', p);
           p = this.nameRef(p + 4, nameOut);
           if (token === 0x41) p += 4;
-          if (inStart) this.fail('start element inside a start tag', p);
+          if (st.inStart) this.fail('start element inside a start tag', p);
           if (stack.length >= MAX_ELEMENT_DEPTH) this.fail('elements nested too deeply', p);
           const el: ElementNode = {
             k: 0,
@@ -239,33 +248,34 @@ export class Chunk {
             hasDynamic: false,
           };
           stack.push(el);
-          inStart = true;
-          attr = null;
+          st.inStart = true;
+          st.attr = null;
           break;
         }
         case 0x02:
           p++;
-          if (!inStart) this.fail('unexpected close of start tag', p);
-          inStart = false;
-          attr = null;
+          if (!st.inStart) this.fail('unexpected close of start tag', p);
+          st.inStart = false;
+          st.attr = null;
           break;
         case 0x03:
         case 0x04: {
           p++;
-          if (token === 0x03 ? !inStart : inStart) this.fail('unexpected end of element', p);
+          if (token === 0x03 ? !st.inStart : st.inStart) this.fail('unexpected end of element', p);
           const el = stack.pop();
           if (el === undefined) this.fail('end of element without a start', p);
-          inStart = false;
-          attr = null;
-          add(el);
+          st.inStart = false;
+          st.attr = null;
+          this.add(st, el, p);
           break;
         }
         case 0x06:
         case 0x46: {
           p = this.nameRef(p + 1, nameOut);
           const el = stack[stack.length - 1];
-          if (!inStart || el === undefined) this.fail('attribute outside a start tag', p);
-          attr = { name: nameOut.name, parts: [] };
+          if (!st.inStart || el === undefined) this.fail('attribute outside a start tag', p);
+          const attr: AttrNode = { name: nameOut.name, parts: [] };
+          st.attr = attr;
           el.attrs.push(attr);
           break;
         }
@@ -276,14 +286,14 @@ export class Chunk {
           if (type === VT.STRING) {
             const n = u16(b, p);
             if (p + 2 + n * 2 > end) this.fail('truncated text value', p);
-            add({ k: 1, text: this.text.text(p + 2, n) });
+            this.add(st, { k: 1, text: this.text.text(p + 2, n) }, p);
             p += 2 + n * 2;
           } else {
             const w = fixedWidth(type);
             if (w === 0 || p + w > end)
               this.fail(`unsupported value token type 0x${type.toString(16)}`, p);
             const v = readScalar(this.text, type, p, w);
-            if (v !== null) add({ k: 1, text: String(v) });
+            if (v !== null) this.add(st, { k: 1, text: String(v) }, p);
             p += w;
           }
           break;
@@ -292,21 +302,21 @@ export class Chunk {
         case 0x47: {
           const n = u16(b, p + 1);
           if (p + 3 + n * 2 > end) this.fail('truncated CDATA', p);
-          add({ k: 1, text: this.text.text(p + 3, n) });
+          this.add(st, { k: 1, text: this.text.text(p + 3, n) }, p);
           p += 3 + n * 2;
           break;
         }
         case 0x08:
         case 0x48: {
           if (p + 3 > end) this.fail('truncated character reference', p);
-          add({ k: 1, text: String.fromCharCode(u16(b, p + 1)) });
+          this.add(st, { k: 1, text: String.fromCharCode(u16(b, p + 1)) }, p);
           p += 3;
           break;
         }
         case 0x09:
         case 0x49: {
           p = this.nameRef(p + 1, nameOut);
-          add({ k: 1, text: ENTITIES[nameOut.name] ?? `&${nameOut.name};` });
+          this.add(st, { k: 1, text: ENTITIES[nameOut.name] ?? `&${nameOut.name};` }, p);
           break;
         }
         case 0x0a:
@@ -319,14 +329,14 @@ export class Chunk {
         }
         case 0x0c: {
           p = this.instance(p + 1, end, depth, instOut);
-          if (instOut.node !== null) add(instOut.node);
+          if (instOut.node !== null) this.add(st, instOut.node, p);
           break;
         }
         case 0x0d:
         case 0x0e: {
           if (!inTemplate) this.fail('substitution outside a template', p);
           if (p + 4 > end) this.fail('truncated substitution', p);
-          add({ k: 2, index: u16(b, p + 1) });
+          this.add(st, { k: 2, index: u16(b, p + 1) }, p);
           p += 4;
           break;
         }

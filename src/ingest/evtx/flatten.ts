@@ -28,6 +28,18 @@ function resolveNodes(nodes: readonly XNode[], c: Content): void {
   }
 }
 
+/** Content of an element without substitutions or instances among its children. */
+function pureContent(el: ElementNode, subs: readonly Value[]): Content {
+  const c = new Content();
+  for (const ch of el.children) {
+    if (ch.k === 0) {
+      c.els.push(ch);
+      c.subs.push(subs);
+    } else if (ch.k === 1 && ch.text !== '') c.parts.push(ch.text);
+  }
+  return c;
+}
+
 function resolve(el: ElementNode, subs: readonly Value[]): Content {
   const c = new Content();
   for (const ch of el.children) {
@@ -86,10 +98,12 @@ function attrValue(a: AttrNode, subs: readonly Value[]): Part | null {
 
 function add(f: MutableFields, key: string, v: Part): void {
   const old = f[key];
-  if (old === undefined) {
-    f[key] = v;
-    return;
-  }
+  if (old === undefined) f[key] = v;
+  else addRepeat(f, key, old, v);
+}
+
+/** A second value under one name: the field becomes a list. */
+function addRepeat(f: MutableFields, key: string, old: FieldValue, v: Part): void {
   const first: readonly (Scalar | null)[] = Array.isArray(old) ? old : [old as Scalar | null];
   f[key] = first.concat(v);
 }
@@ -139,6 +153,16 @@ function emitGeneric(
         }
       }
     }
+  }
+  if (!el.hasDynamic) {
+    // Only elements and literal text: walk the template's own children, no resolving needed.
+    let text = '';
+    for (const n of ch) {
+      if (n.k === 0) emitGeneric(f, n, subs, prefix === '' ? n.name : prefix + n.name, prefix);
+      else if (n.k === 1) text += n.text;
+    }
+    if (text !== '') add(f, key, text);
+    return;
   }
   const c = resolve(el, subs);
   for (let i = 0; i < c.els.length; i++) {
@@ -194,7 +218,7 @@ function emitContainer(
   prefix: string,
 ): void {
   if (el.attrs.length > 0) emitAttrs(f, el, subs, key);
-  const c = resolve(el, subs);
+  const c = el.hasDynamic ? resolve(el, subs) : pureContent(el, subs);
   const text = join(c.parts);
   if (text !== null && text !== '') add(f, key, text);
   const els = c.els;

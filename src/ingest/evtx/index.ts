@@ -12,3 +12,5 @@ export function evtxChunks(
 ): { chunkOffsets: number[]; issues: Issue[] } {
   return locateChunks(bytes, file);
 }
+
+export { EvtxPool } from './pool.ts';

@@ -1,7 +1,32 @@
 /** Single-threaded EVTX reading: one ReadBatch per chunk, in file order. */
 import type { ReadBatch } from '../../core/index.ts';
-import { locateChunks, readChunk } from './chunks.ts';
+import { chunkIndex, locateChunks, readChunk } from './chunks.ts';
 import { Utf16 } from './values.ts';
+
+/** `readChunk`, with a fault in the reader itself reported as an INTERNAL issue instead of thrown. */
+export function readChunkSafely(
+  text: Utf16,
+  offset: number,
+  file: string,
+  tenant: string,
+): ReadBatch {
+  try {
+    return readChunk(text, offset, file, tenant);
+  } catch (e) {
+    return {
+      file,
+      events: [],
+      issues: [
+        {
+          code: 'INTERNAL',
+          severity: 'error',
+          message: `EVTX chunk reader failed: ${String(e)}`,
+          at: { file, offset, chunk: chunkIndex(offset) },
+        },
+      ],
+    };
+  }
+}
 
 export interface ParseOptions {
   /** Tenant stamped on every event; `local` when omitted. */
@@ -34,7 +59,7 @@ export function* parseEvtx(
     return;
   }
   for (const off of offsets) {
-    const batch = readChunk(text, off, file, tenant);
+    const batch = readChunkSafely(text, off, file, tenant);
     if (pending !== null && pending.length > 0) {
       yield { file, events: batch.events, issues: [...pending, ...batch.issues] };
     } else {

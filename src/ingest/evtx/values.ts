@@ -122,28 +122,28 @@ export function hexBytes(b: Uint8Array, p: number, n: number): string {
 
 /** GUID as `D1-D2-D3-D4a-D4b`, uppercase, no braces (data1..3 little-endian). */
 export function guid(b: Uint8Array, p: number): string {
-  const h = (i: number): string => HEX_UPPER[b[p + i] ?? 0] ?? '';
+  const h = HEX_UPPER;
   return (
-    h(3) +
-    h(2) +
-    h(1) +
-    h(0) +
+    (h[b[p + 3] ?? 0] ?? '') +
+    (h[b[p + 2] ?? 0] ?? '') +
+    (h[b[p + 1] ?? 0] ?? '') +
+    (h[b[p] ?? 0] ?? '') +
     '-' +
-    h(5) +
-    h(4) +
+    (h[b[p + 5] ?? 0] ?? '') +
+    (h[b[p + 4] ?? 0] ?? '') +
     '-' +
-    h(7) +
-    h(6) +
+    (h[b[p + 7] ?? 0] ?? '') +
+    (h[b[p + 6] ?? 0] ?? '') +
     '-' +
-    h(8) +
-    h(9) +
+    (h[b[p + 8] ?? 0] ?? '') +
+    (h[b[p + 9] ?? 0] ?? '') +
     '-' +
-    h(10) +
-    h(11) +
-    h(12) +
-    h(13) +
-    h(14) +
-    h(15)
+    (h[b[p + 10] ?? 0] ?? '') +
+    (h[b[p + 11] ?? 0] ?? '') +
+    (h[b[p + 12] ?? 0] ?? '') +
+    (h[b[p + 13] ?? 0] ?? '') +
+    (h[b[p + 14] ?? 0] ?? '') +
+    (h[b[p + 15] ?? 0] ?? '')
   );
 }
 

@@ -427,6 +427,7 @@ export function compileCorrelation(doc: RuleDocument): Result<CorrelationRule> {
     generate,
     file: doc.file,
     index: doc.index,
+    nameAt: r.at([name !== undefined ? 'name' : id !== undefined ? 'id' : 'title']),
     at: r.at(['correlation', 'rules']),
     rulesAt,
   };

@@ -3,8 +3,8 @@ import type { Detection, Event, FieldValue, RuleRef } from '../../../core/index.
 import { indexCorrelations } from './references.ts';
 import { correlationRuleRef, testCondition } from './types.ts';
 import type { CorrelationRule } from './types.ts';
-import { GroupWindow } from './window.ts';
-import type { Entry, WindowLimits } from './window.ts';
+import { Entry, GroupWindow } from './window.ts';
+import type { WindowLimits } from './window.ts';
 
 /** Memory bounds of the engine. Every default is documented in docs/correlation.md. */
 export interface CorrelationEngineOptions {
@@ -43,11 +43,40 @@ interface Target {
   readonly ref: string;
 }
 
+/**
+ * One tenant's clock within a rule: the newest detection time, and groups queued by the time they were
+ * last queued at, oldest first. A group is queued again only once its newest entry is half a timespan past
+ * its last queued time, so the queue holds about two items per group and timespan.
+ */
+class TenantClock {
+  watermark = -Infinity;
+  queue: (GroupWindow | undefined)[] = [];
+  head = 0;
+
+  enqueue(w: GroupWindow): void {
+    w.queuedTs = w.maxTs;
+    this.queue.push(w);
+  }
+
+  peek(): GroupWindow | undefined {
+    return this.queue[this.head];
+  }
+
+  shift(): void {
+    this.queue[this.head++] = undefined;
+    if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
 /** One correlation rule's live state. */
 class RuleState {
+  /** Groups by key, in creation order (the cap evicts the oldest). */
   readonly groups = new Map<string, GroupWindow>();
-  /** Newest detection time per tenant: one tenant's backlog must not expire another's live groups. */
-  readonly watermarks = new Map<string, number>();
+  /** Per tenant, so that one tenant's backlog does not expire another tenant's live groups. */
+  readonly clocks = new Map<string, TenantClock>();
   readonly ref: RuleRef;
   constructor(readonly c: CorrelationRule) {
     this.ref = correlationRuleRef(c);
@@ -157,31 +186,37 @@ export class CorrelationEngine {
   /** Advances time without a detection: drops groups whose windows ended before `now`. */
   advance(now: number): void {
     for (const s of this.states) {
-      for (const [tenant, wm] of s.watermarks) if (now > wm) s.watermarks.set(tenant, now);
-      this.sweep(s);
+      for (const clock of s.clocks.values()) {
+        if (now > clock.watermark) clock.watermark = now;
+        this.sweep(s, clock);
+      }
     }
   }
 
   private process(d: Detection): Detection[] {
-    const slots = new Map<number, Target[]>();
-    for (const ref of d.rule.name !== undefined && d.rule.name !== d.rule.id
-      ? [d.rule.id, d.rule.name]
-      : [d.rule.id]) {
-      for (const s of this.routes.get(ref) ?? []) {
-        const have = slots.get(s.c);
-        if (have) have.push(...s.targets);
-        else slots.set(s.c, [...s.targets]);
+    const byId = this.routes.get(d.rule.id);
+    const byName =
+      d.rule.name !== undefined && d.rule.name !== d.rule.id
+        ? this.routes.get(d.rule.name)
+        : undefined;
+    if (byId === undefined && byName === undefined) return [];
+    // Usually one rule is referred to one way; merge only when both its id and name are used.
+    let slots: readonly { c: number; targets: Target[] }[] = byId ?? byName ?? [];
+    if (byId !== undefined && byName !== undefined) {
+      const merged = new Map<number, Target[]>();
+      for (const sl of [...byId, ...byName]) {
+        merged.set(sl.c, [...(merged.get(sl.c) ?? []), ...sl.targets]);
       }
+      slots = [...merged].map(([c, targets]) => ({ c, targets }));
     }
-    if (slots.size === 0) return [];
     this.counters.detections++;
     if (!Number.isFinite(d.ts)) {
       this.counters.untimed++;
       return [];
     }
     const fired: Detection[] = [];
-    for (const [ci, targets] of slots) {
-      const s = this.states[ci];
+    for (const { c, targets } of slots) {
+      const s = this.states[c];
       if (!s) continue;
       const f = this.feed(s, d, targets);
       if (f) fired.push(f);
@@ -191,15 +226,17 @@ export class CorrelationEngine {
 
   private feed(s: RuleState, d: Detection, targets: readonly Target[]): Detection | undefined {
     const c = s.c;
-    const refs = targets.map((t) => t.ref);
-    const group: Record<string, FieldValue> = {};
+    const tenant = d.events[0]?.tenant ?? '';
+    const values: FieldValue[] = [];
+    let gkey = keyPart(tenant);
     for (const g of c.groupBy) {
-      const v = lookup(d, resolveField(c, g, refs));
+      const v = lookup(d, resolveField(c, g, targets));
       if (v === undefined) {
         this.counters.ungrouped++;
         return undefined;
       }
-      group[g] = v;
+      values.push(v);
+      gkey += '\u0000' + keyPart(v);
     }
 
     let key: string | undefined;
@@ -208,66 +245,72 @@ export class CorrelationEngine {
       c.type === 'value_count' ||
       (c.type === 'value_percentile' && c.percentileMode === 'share')
     ) {
-      const values: FieldValue[] = [];
+      key = '';
       for (const f of c.fields) {
-        const v = lookup(d, resolveField(c, f, refs));
+        const v = lookup(d, resolveField(c, f, targets));
         if (v === undefined) {
           this.counters.noValue++;
           return undefined;
         }
-        values.push(v);
+        key += '\u0000' + keyPart(v);
       }
-      key = JSON.stringify(values);
     } else if (c.type === 'value_sum' || c.type === 'value_avg' || c.type === 'value_percentile') {
-      num = toNumber(lookup(d, resolveField(c, c.field ?? '', refs)));
+      num = toNumber(lookup(d, resolveField(c, c.field ?? '', targets)));
       if (num === undefined) {
         this.counters.noValue++;
         return undefined;
       }
     }
 
-    const tenant = d.events[0]?.tenant ?? '';
-    const gkey = JSON.stringify([tenant, c.groupBy.map((g) => group[g])]);
     let w = s.groups.get(gkey);
     if (w) {
       if (w.isLate(d.ts)) {
         this.counters.late++;
         return undefined;
       }
-      s.groups.delete(gkey); // re-inserted below: the map stays in least-recently-touched order
     } else {
+      const group: Record<string, FieldValue> = {};
+      c.groupBy.forEach((g, i) => {
+        group[g] = values[i] ?? null;
+      });
       w = new GroupWindow(
+        gkey,
         tenant,
         group,
         c.timespanMs,
         this.limits,
         c.type === 'value_percentile' && c.percentileMode === 'percentile',
       );
+      s.groups.set(gkey, w);
+      if (s.groups.size > this.maxGroups) this.evictOldest(s);
     }
-    s.groups.set(gkey, w);
 
     const seq = this.seq++;
-    const ruleIdx = TEMPORAL.has(c.type) ? [...new Set(targets.map((t) => t.rule))] : [0];
-    for (const rule of ruleIdx) {
-      const e: Entry = {
-        ts: d.ts,
-        seq,
-        rule,
-        events: d.events,
-        ...(key !== undefined ? { key } : {}),
-        ...(num !== undefined ? { num } : {}),
-      };
-      this.counters.dropped += w.add(e);
+    if (TEMPORAL.has(c.type)) {
+      // One entry per referenced position the detection stands for (a rule listed by id and by name).
+      let prev = -1;
+      for (const t of targets) {
+        if (t.rule === prev) continue;
+        prev = t.rule;
+        this.counters.dropped += w.add(
+          new Entry(d.ts, seq, t.rule, undefined, undefined, d.events),
+        );
+      }
+    } else {
+      this.counters.dropped += w.add(new Entry(d.ts, seq, 0, key, num, d.events));
     }
 
-    if (d.ts > (s.watermarks.get(tenant) ?? -Infinity)) s.watermarks.set(tenant, d.ts);
+    let clock = s.clocks.get(tenant);
+    if (!clock) s.clocks.set(tenant, (clock = new TenantClock()));
+    if (d.ts > clock.watermark) clock.watermark = d.ts;
+    if (w.maxTs - w.queuedTs >= c.timespanMs / 2) clock.enqueue(w);
     const x = aggregate(c, w, key);
     let fired: Detection | undefined;
     if (x !== undefined && testCondition(c.condition, x)) {
       fired = this.fire(s, w, d, x);
       s.groups.delete(gkey); // re-firing policy: the group starts over after it fires
     }
-    this.sweep(s);
+    this.sweep(s, clock);
     return fired;
   }
 
@@ -295,27 +338,44 @@ export class CorrelationEngine {
     };
   }
 
-  /** Drops groups (least recently touched first) whose newest entry left the window, and any over the cap. */
-  private sweep(s: RuleState): void {
-    for (const [k, w] of s.groups) {
-      const live = w.maxTs >= (s.watermarks.get(w.tenant) ?? -Infinity) - s.c.timespanMs;
-      if (live && s.groups.size <= this.maxGroups) break;
-      if (live) this.counters.evictedGroups++;
-      s.groups.delete(k);
+  /** Drops the tenant's groups whose newest entry left the window; requeues those still live. */
+  private sweep(s: RuleState, clock: TenantClock): void {
+    const cutoff = clock.watermark - s.c.timespanMs;
+    for (let w = clock.peek(); w !== undefined && w.queuedTs < cutoff; w = clock.peek()) {
+      clock.shift();
+      if (s.groups.get(w.key) !== w) continue; // fired or evicted since it was queued
+      if (w.maxTs < cutoff) s.groups.delete(w.key);
+      else if (w.queuedTs < w.maxTs) clock.enqueue(w);
     }
+  }
+
+  /** Drops the oldest group of a rule that holds too many. */
+  private evictOldest(s: RuleState): void {
+    const first = s.groups.keys().next();
+    if (first.done === true) return;
+    s.groups.delete(first.value);
+    this.counters.evictedGroups++;
   }
 }
 
 /** The field a group-by name or condition field stands for in detections of the matched rule. */
-function resolveField(c: CorrelationRule, name: string, refs: readonly string[]): string {
+function resolveField(c: CorrelationRule, name: string, targets: readonly Target[]): string {
   const alias = c.aliases[name];
   if (alias) {
-    for (const ref of refs) {
-      const f = alias[ref];
+    for (const t of targets) {
+      const f = alias[t.ref];
       if (f !== undefined) return f;
     }
   }
   return name;
+}
+
+/** An injective text form of a value for group keys: type-tagged, NUL-free. */
+function keyPart(v: FieldValue): string {
+  if (typeof v === 'string' && !v.includes('\u0000')) return 's' + v;
+  if (typeof v === 'number') return `n${String(v)}`;
+  if (typeof v === 'boolean') return `b${String(v)}`;
+  return `j${JSON.stringify(v)}`; // JSON escapes control characters, NUL included
 }
 
 /** A field's value in a detection: a chained correlation's group first, then its events in order. */

@@ -36,7 +36,7 @@ export function checkReferences(
         code: 'SIGMA_CORRELATION',
         severity: 'error',
         message: `correlation id or name "${ref}" is also used by "${correlations[owners[0] ?? 0]?.title ?? ''}"`,
-        at: { ...c.at, path: 'correlation' },
+        at: c.nameAt,
       });
     }
   }

@@ -73,6 +73,8 @@ export interface CorrelationRule {
   readonly file: string;
   /** Index of the document in its file. */
   readonly index: number;
+  /** Where the document's `name` is (else its `id`, else its title), for duplicate-name errors. */
+  readonly nameAt: Location;
   /** Where the document's `correlation.rules` list is, for reference errors. */
   readonly at: Location;
   /** Where each entry of `rules` is, in the same order. */

@@ -2,18 +2,20 @@
 import type { Event, FieldValue } from '../../../core/index.ts';
 
 /** One contribution of a detection to a group. */
-export interface Entry {
-  readonly ts: number;
-  /** Arrival order, which breaks ties between equal timestamps. */
-  readonly seq: number;
-  /** Position of the matched rule in `correlation.rules` (temporal types); 0 otherwise. */
-  readonly rule: number;
-  /** Distinct-value key (value_count, value_percentile share mode). */
-  readonly key?: string;
-  /** Numeric value (value_sum, value_avg, value_percentile percentile mode). */
-  readonly num?: number;
-  /** The contributing detection's events; dropped for entries in the middle of a long window. */
-  events: readonly Event[] | undefined;
+export class Entry {
+  constructor(
+    readonly ts: number,
+    /** Arrival order, which breaks ties between equal timestamps. */
+    readonly seq: number,
+    /** Position of the matched rule in `correlation.rules` (temporal types); 0 otherwise. */
+    readonly rule: number,
+    /** Distinct-value key (value_count, value_percentile share mode). */
+    readonly key: string | undefined,
+    /** Numeric value (value_sum, value_avg, value_percentile percentile mode). */
+    readonly num: number | undefined,
+    /** The contributing detection's events; dropped for entries in the middle of a long window. */
+    public events: readonly Event[] | undefined,
+  ) {}
 }
 
 /** What the window keeps and how much of it. */
@@ -39,6 +41,8 @@ export class GroupWindow {
   private head = 0;
   /** Newest timestamp seen by this group. */
   maxTs = -Infinity;
+  /** `maxTs` when the engine last queued this group for expiry. */
+  queuedTs = -Infinity;
   readonly keyCounts = new Map<string, number>();
   readonly ruleCounts = new Map<number, number>();
   sum = 0;
@@ -47,6 +51,7 @@ export class GroupWindow {
   private readonly sorted: number[] | undefined;
 
   constructor(
+    readonly key: string,
     readonly tenant: string,
     readonly group: Readonly<Record<string, FieldValue>>,
     private readonly spanMs: number,

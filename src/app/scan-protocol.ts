@@ -1,5 +1,6 @@
 /** Messages between `vigil scan`'s coordinator and its worker threads. */
 import type { Detection, Issue } from '../core/index.ts';
+import type { InputFormat } from '../ingest/index.ts';
 import type { TextFile } from './files.ts';
 
 /** Everything a worker needs to build the same detector as every other worker. */
@@ -20,7 +21,9 @@ export interface ScanTask {
   readonly length: number;
   /** EVTX: the chunk offsets this task parses. Absent for other formats. */
   readonly chunkOffsets?: readonly number[];
-  readonly format: string;
+  readonly format: InputFormat;
+  /** Syslog lines carry no year: the file's modification time stands in for "now". */
+  readonly referenceTime?: number;
 }
 
 export type ToWorker = ScanTask | { readonly type: 'stop' };

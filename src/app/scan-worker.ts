@@ -29,7 +29,11 @@ function run(task: ScanTask, ruleset: NonNullable<typeof detector>['ruleset']): 
   const bytes = new Uint8Array(task.bytes, 0, task.length);
   const batches: Iterable<ReadBatch> = task.chunkOffsets
     ? parseEvtx(bytes, task.file, { tenant: setup.tenant, chunkOffsets: task.chunkOffsets })
-    : readBytes(bytes, task.file, { tenant: setup.tenant, format: task.format });
+    : readBytes(bytes, task.file, {
+        tenant: setup.tenant,
+        format: task.format,
+        ...(task.referenceTime === undefined ? {} : { referenceTime: task.referenceTime }),
+      });
   let records = 0;
   const issues: Issue[] = [];
   const detections: Detection[] = [];

@@ -3,12 +3,14 @@
  * match, then runs correlation rules over the hits in time order.
  */
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { parse as parseYaml } from 'yaml';
 import { levelRank, type Detection, type Issue, type Level } from '../core/index.ts';
 import { evtxChunks } from '../ingest/evtx/index.ts';
-import { listInputs, type InputFormat, type InputRef } from '../ingest/index.ts';
+import { detectFormat, listInputs, type InputFormat, type InputRef } from '../ingest/index.ts';
 import { buildDetector, byTime, correlate, type LoadReport } from './detector.ts';
 import {
   builtinRulesDir,
@@ -213,7 +215,14 @@ async function scanInput(
       });
     }
   } else {
-    tasks.push({ type: 'task', file: input.path, bytes: shared, length: bytes.byteLength, format });
+    tasks.push({
+      type: 'task',
+      file: input.path,
+      bytes: shared,
+      length: bytes.byteLength,
+      format,
+      ...(input.mtime === undefined ? {} : { referenceTime: input.mtime }),
+    });
   }
   await Promise.all(
     tasks.map(async (t) => {
@@ -232,14 +241,24 @@ function addIssues(report: FileReport, issues: readonly Issue[]): void {
   }
 }
 
-const EVTX_MAGIC = [0x45, 0x6c, 0x66, 0x46, 0x69, 0x6c, 0x65, 0x00]; // "ElfFile\0"
-
+/** EVTX by content, or a `.evtx` file whose header is too damaged to recognise (its chunks may still be fine). */
 function looksLikeEvtx(bytes: Uint8Array, path: string): boolean {
-  if (EVTX_MAGIC.every((b, i) => bytes[i] === b)) return true;
-  return /\.evtx$/i.test(path);
+  const found = detectFormat(bytes, path);
+  return found === 'evtx' || (found === undefined && /\.evtx$/i.test(path));
 }
 
 type TaskResult = Extract<FromWorker, { type: 'result' }>;
+
+/**
+ * The worker entry is TypeScript. On Node 20 `execArgv: ['--import', 'tsx']` does not reach a worker's
+ * entry module, so the worker registers tsx's ESM hooks itself before importing its entry.
+ */
+function workerBootstrap(): string {
+  const cjs = createRequire(import.meta.url).resolve('tsx/esm/api');
+  const api = pathToFileURL(cjs.replace(/\.cjs$/, '.mjs')).href;
+  const entry = new URL('./scan-worker.ts', import.meta.url).href;
+  return `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+}
 
 /** A fixed set of scan workers with a shared task queue; each worker takes the next task when it is free. */
 class WorkerPool {
@@ -256,10 +275,7 @@ class WorkerPool {
     const workers: Worker[] = [];
     const ready: Promise<void>[] = [];
     for (let i = 0; i < threads; i++) {
-      const worker = new Worker(new URL('./scan-worker.ts', import.meta.url), {
-        workerData: setup,
-        execArgv: ['--import', 'tsx'],
-      });
+      const worker = new Worker(workerBootstrap(), { eval: true, workerData: setup });
       workers.push(worker);
       ready.push(
         new Promise<void>((resolve, reject) => {

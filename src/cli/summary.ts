@@ -14,6 +14,7 @@ const TACTICS = [
   'persistence',
   'privilege-escalation',
   'defense-evasion',
+  'stealth',
   'credential-access',
   'discovery',
   'lateral-movement',

@@ -50,7 +50,7 @@ const CHANNEL_SHORT: Record<string, string> = {
 
 function cell(s: string, width: number): string {
   if (s.length > width) return `${s.slice(0, Math.max(0, width - 1))}…`;
-  return s.padEnd(width);
+  return Number.isFinite(width) ? s.padEnd(width) : s;
 }
 
 /** A fixed-column timeline; the details column takes the rest of the terminal width (or everything). */

@@ -102,7 +102,8 @@ function* readNested(
     yield fileIssue(
       name,
       'READ_UNKNOWN_FORMAT',
-      'cannot tell the format from the content; name it with --format',
+      'skipped: cannot tell the format from the content (name it with --format)',
+      'warning',
     );
     return;
   }
@@ -118,8 +119,13 @@ export function isHidden(entryPath: string): boolean {
   return entryPath.split('/').some((part) => part.startsWith('.') || part === '__MACOSX');
 }
 
-function fileIssue(file: string, code: Issue['code'], msg: string): ReadBatch {
-  return { file, events: [], issues: [makeIssue(code, msg, { file })] };
+function fileIssue(
+  file: string,
+  code: Issue['code'],
+  msg: string,
+  severity: Issue['severity'] = 'error',
+): ReadBatch {
+  return { file, events: [], issues: [makeIssue(code, msg, { file }, severity)] };
 }
 
 function message(e: unknown): string {

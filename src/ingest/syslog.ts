@@ -137,7 +137,8 @@ function sourceOf(fields: Fields, authFile: boolean): LogSource {
     authFile ||
     fields['facility'] === 'auth' ||
     fields['facility'] === 'authpriv' ||
-    (typeof program === 'string' && AUTH_PROGRAMS.has(program.toLowerCase())) ||
+    (typeof program === 'string' &&
+      AUTH_PROGRAMS.has(program.toLowerCase().replace(/\(.*$/, ''))) ||
     (typeof message === 'string' && message.startsWith('pam_'));
   return { product: 'linux', service: auth ? 'auth' : 'syslog' };
 }

@@ -28,9 +28,11 @@ export function parseIsoTime(text: string): number {
 export function epochToMs(n: number): number {
   if (!Number.isFinite(n)) return NaN;
   const abs = Math.abs(n);
-  if (abs < 1e11) return Math.round(n * 1000);
-  if (abs < 1e14) return Math.round(n);
-  return Math.round(n / 1000);
+  // truncated to the millisecond like ISO fractions; rounded to the microsecond first so that
+  // binary fractions such as 0.865999999 still count as 866
+  if (abs < 1e11) return Math.floor(Math.round(n * 1e6) / 1000);
+  if (abs < 1e14) return Math.floor(n);
+  return Math.floor(n / 1000);
 }
 
 /** Milliseconds for a time value found in a record: an ISO string, a numeric string or a number. */

@@ -4,6 +4,7 @@ import type { ReadContext } from './context.ts';
 import { zeekLogName } from './json/shapes.ts';
 import { splitLines } from './lines.ts';
 import { Batcher, MAX_FIELD_CHARS, makeIssue } from './record.ts';
+import { epochToMs } from './time.ts';
 
 interface Header {
   separator: string;
@@ -17,10 +18,12 @@ interface Header {
 
 const NUMERIC = new Set(['count', 'int', 'port', 'double', 'interval', 'time']);
 
-/** Zeek escapes bytes it cannot write as `\xHH`. */
+/** Zeek escapes a backslash as `\\` and bytes it cannot write (separators, controls) as `\xHH`. */
 function unescape(s: string): string {
-  if (!s.includes('\\x')) return s;
-  return s.replace(/\\x([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+  if (!s.includes('\\')) return s;
+  return s.replace(/\\(\\|x[0-9a-fA-F]{2})/g, (_, e: string) =>
+    e === '\\' ? '\\' : String.fromCharCode(parseInt(e.slice(1), 16)),
+  );
 }
 
 type Convert = (text: string) => FieldValue | undefined;
@@ -111,7 +114,7 @@ export function* readZeekTsv(bytes: Uint8Array, ctx: ReadContext): Generator<Rea
     }
     const ts = fields['ts'];
     out.event({
-      ts: typeof ts === 'number' ? Math.round(ts * 1000) : NaN,
+      ts: typeof ts === 'number' ? epochToMs(ts) : NaN,
       tenant: ctx.tenant,
       source: h.path === '' ? { product: 'zeek' } : { product: 'zeek', service: h.path },
       fields,

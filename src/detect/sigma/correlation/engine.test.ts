@@ -642,3 +642,74 @@ correlation:
     });
   }
 });
+
+describe('temporal and temporal_ordered agree with a naive interpreter', () => {
+  const rules = ['a', 'b', 'c'].map((n) => ref(n));
+
+  /** Keeps the window per group, fires when all rules (in order, if asked) are inside, then starts over. */
+  function naive(
+    items: readonly { t: number; g: number; r: number }[],
+    span: number,
+    ordered: boolean,
+  ): number[] {
+    const windows = new Map<number, { t: number; r: number }[]>();
+    const fired: number[] = [];
+    items.forEach((it, i) => {
+      const w = (windows.get(it.g) ?? []).filter((x) => x.t >= it.t - span);
+      w.push(it);
+      let ok: boolean;
+      if (ordered) {
+        let pos = 0;
+        for (const x of w) if (x.r === pos) pos++;
+        ok = pos >= 3;
+      } else ok = new Set(w.map((x) => x.r)).size === 3;
+      if (ok) {
+        fired.push(i);
+        windows.set(it.g, []);
+      } else windows.set(it.g, w);
+    });
+    return fired;
+  }
+
+  for (const ordered of [false, true]) {
+    it(ordered ? 'temporal_ordered' : 'temporal', () => {
+      fc.assert(
+        fc.property(
+          fc.array(
+            fc.record({
+              dt: fc.integer({ min: 0, max: 3 }),
+              g: fc.integer({ min: 0, max: 1 }),
+              r: fc.integer({ min: 0, max: 2 }),
+            }),
+            { maxLength: 60 },
+          ),
+          fc.integer({ min: 1, max: 6 }),
+          (steps, span) => {
+            let t = 0;
+            const items = steps.map((s) => ({ t: (t += s.dt), g: s.g, r: s.r }));
+            const e = engine(`
+title: Naive
+id: n
+correlation:
+  type: ${ordered ? 'temporal_ordered' : 'temporal'}
+  rules: [a, b, c]
+  group-by: [g]
+  timespan: ${span}s
+`);
+            const got = items.flatMap((it, i) =>
+              e.push(det(rules[it.r]!, it.t * S, { g: it.g })).length > 0 ? [i] : [],
+            );
+            expect(got).toEqual(
+              naive(
+                items.map((it) => ({ ...it, t: it.t * S })),
+                span * S,
+                ordered,
+              ),
+            );
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+  }
+});

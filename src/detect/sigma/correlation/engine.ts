@@ -413,8 +413,13 @@ function aggregate(
       return w.keyCounts.size;
     case 'temporal':
       return w.ruleCounts.size;
-    case 'temporal_ordered':
+    case 'temporal_ordered': {
+      // The ordered run is at most the number of rules seen; with lower bounds only, skip the scan when
+      // even that is too few (a rule flooding its group would otherwise cost a scan per detection).
+      const seen = w.ruleCounts.size;
+      if (lowerBoundsOnly(c) && !testCondition(c.condition, seen)) return seen;
       return orderedPrefix(w.list(), c.rules.length);
+    }
     case 'value_sum':
       return w.sum;
     case 'value_avg':
@@ -424,6 +429,10 @@ function aggregate(
       if (key === undefined || w.size === 0) return undefined;
       return ((w.keyCounts.get(key) ?? 0) * 100) / w.size;
   }
+}
+
+function lowerBoundsOnly(c: CorrelationRule): boolean {
+  return c.condition.every((x) => x.op === 'gt' || x.op === 'gte');
 }
 
 /** How many of the rules, in their listed order, appear one after another among the entries. */

@@ -45,7 +45,10 @@ describe('JSON reader: SigmaHQ regression twins', () => {
         if (!twin) continue;
         compared++;
         expect(e.source).toEqual({ product: 'windows' });
-        if (JSON.stringify(sorted(e.fields)) !== JSON.stringify(sorted(twin.fields))) {
+        if (
+          e.ts !== twin.ts ||
+          JSON.stringify(sorted(e.fields)) !== JSON.stringify(sorted(twin.fields))
+        ) {
           mismatched.add(f.slice(f.lastIndexOf('/') + 1));
         }
       }

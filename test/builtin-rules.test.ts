@@ -260,7 +260,7 @@ describe('samples/quickstart: the WS-FIN-07 / SRV-DB-01 intrusion', () => {
       // the payload lands in %APPDATA%
       [RULE.exeDrop]: ['WS-FIN-07/11/odsync.exe'],
       // privilege escalation through the ms-settings handler and fodhelper
-      [RULE.uacRegistry]: ['WS-FIN-07/13/(Default)', 'WS-FIN-07/13/DelegateExecute'],
+      [RULE.uacRegistry]: ['WS-FIN-07/13/(Default)'],
       [RULE.uacChild]: ['WS-FIN-07/1/odsync.exe<fodhelper.exe'],
       // persistence, seen twice: the process and the Security log
       [RULE.schtasksCreate]: ['WS-FIN-07/1/schtasks.exe<cmd.exe'],

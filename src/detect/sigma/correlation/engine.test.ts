@@ -713,3 +713,64 @@ correlation:
     });
   }
 });
+
+describe('value_sum, value_avg and value_percentile agree with a naive interpreter', () => {
+  const cases = {
+    value_sum: (vs: number[]) => vs.reduce((a, b) => a + b, 0),
+    value_avg: (vs: number[]) => vs.reduce((a, b) => a + b, 0) / vs.length,
+    value_percentile: (vs: number[]) => {
+      const s = [...vs].sort((a, b) => a - b);
+      const pos = (s.length - 1) * 0.75;
+      const lo = s[Math.floor(pos)]!;
+      return lo + (s[Math.ceil(pos)]! - lo) * (pos - Math.floor(pos));
+    },
+  };
+  for (const [type, agg] of Object.entries(cases)) {
+    it(type, () => {
+      fc.assert(
+        fc.property(
+          fc.array(
+            fc.record({
+              dt: fc.integer({ min: 0, max: 3 }),
+              g: fc.integer({ min: 0, max: 1 }),
+              v: fc.integer({ min: -5, max: 20 }),
+            }),
+            { maxLength: 50 },
+          ),
+          fc.integer({ min: 1, max: 6 }),
+          fc.integer({ min: 0, max: 40 }),
+          (steps, span, threshold) => {
+            let t = 0;
+            const items = steps.map((s) => ({ t: (t += s.dt) * S, g: s.g, v: s.v }));
+            const percentile = type === 'value_percentile' ? ', percentile: 75' : '';
+            const e = engine(`
+title: Naive
+id: n
+correlation:
+  type: ${type}
+  rules: [failed_login]
+  group-by: [g]
+  timespan: ${span}s
+  condition: { field: v, gte: ${threshold}${percentile} }
+`);
+            const got = items.flatMap((it, i) =>
+              e.push(det(failed, it.t, { g: it.g, v: it.v })).length > 0 ? [i] : [],
+            );
+            const windows = new Map<number, { t: number; v: number }[]>();
+            const want: number[] = [];
+            items.forEach((it, i) => {
+              const w = (windows.get(it.g) ?? []).filter((x) => x.t >= it.t - span * S);
+              w.push(it);
+              if (agg(w.map((x) => x.v)) >= threshold - 1e-9) {
+                want.push(i);
+                windows.set(it.g, []);
+              } else windows.set(it.g, w);
+            });
+            expect(got).toEqual(want);
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+  }
+});

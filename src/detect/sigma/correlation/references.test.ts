@@ -105,6 +105,22 @@ correlation:
     `);
   });
 
+  it('reports a correlation name that a detection rule has too', () => {
+    const cs = compileAll(`
+title: Clash
+name: failed_login
+correlation:
+  type: event_count
+  rules: [successful_login]
+  group-by: [User]
+  timespan: 1h
+  condition: { gte: 2 }
+`);
+    expect(show(checkReferences(cs, isKnown))).toMatchInlineSnapshot(
+      `"error mr_chain.yml:3:7 (name): correlation id or name "failed_login" is also a detection rule's id or name"`,
+    );
+  });
+
   it('reports a name that two correlations share', () => {
     const cs = compileAll(`
 title: First

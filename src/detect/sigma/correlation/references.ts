@@ -18,7 +18,7 @@ export function indexCorrelations(correlations: readonly CorrelationRule[]): Map
 /**
  * Reports, as SIGMA_CORRELATION errors located at the offending `rules` entry: references that are
  * neither a correlation in `correlations` nor `known` (the detection rules' ids and names); a correlation
- * id or name used by two correlations; and chains that loop back on themselves.
+ * id or name used by two correlations or by a detection rule; and chains that loop back on themselves.
  */
 export function checkReferences(
   correlations: readonly CorrelationRule[],
@@ -40,6 +40,18 @@ export function checkReferences(
       });
     }
   }
+
+  correlations.forEach((c) => {
+    for (const ref of new Set([c.id, ...(c.name !== undefined ? [c.name] : [])])) {
+      if (!known(ref)) continue;
+      issues.push({
+        code: 'SIGMA_CORRELATION',
+        severity: 'error',
+        message: `correlation id or name "${ref}" is also a detection rule's id or name`,
+        at: c.nameAt,
+      });
+    }
+  });
 
   const edges: number[][] = correlations.map(() => []);
   correlations.forEach((c, i) => {

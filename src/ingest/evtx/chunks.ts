@@ -54,14 +54,22 @@ export function locateChunks(
 ): { chunkOffsets: number[]; issues: Issue[] } {
   const issues: Issue[] = [];
   let declared = 0;
-  if (bytes.length < FILE_HEADER_SIZE || !hasMagic(bytes, 0, FILE_MAGIC)) {
+  if (bytes.length < FILE_HEADER_SIZE) {
     issues.push(
       issue(
-        bytes.length < 128 ? 'EVTX_TRUNCATED' : 'EVTX_BAD_FILE_HEADER',
+        'EVTX_TRUNCATED',
         'error',
-        bytes.length < 128
-          ? `file of ${bytes.length} bytes is too short for an EVTX header`
-          : 'missing ElfFile signature; scanning for chunks anyway',
+        `file of ${bytes.length} bytes ends inside the 4096-byte EVTX header`,
+        file,
+        bytes.length,
+      ),
+    );
+  } else if (!hasMagic(bytes, 0, FILE_MAGIC)) {
+    issues.push(
+      issue(
+        'EVTX_BAD_FILE_HEADER',
+        'error',
+        'missing ElfFile signature; looking for chunks anyway',
         file,
         0,
       ),
@@ -93,21 +101,41 @@ export function locateChunks(
     off + CHUNK_HEADER_SIZE <= bytes.length;
     off += CHUNK_SIZE, i++
   ) {
-    if (hasMagic(bytes, off, CHUNK_MAGIC)) chunkOffsets.push(off);
-    else if (i < declared && !allZero(bytes, off, CHUNK_HEADER_SIZE)) chunkOffsets.push(off);
+    if (hasMagic(bytes, off, CHUNK_MAGIC) || holdsRecords(bytes, off)) chunkOffsets.push(off);
+    else if (i < declared) {
+      issues.push(
+        issue(
+          'EVTX_BAD_CHUNK_HEADER',
+          'warning',
+          `chunk ${i} declared by the file header holds neither a chunk signature nor records`,
+          file,
+          off,
+          i,
+        ),
+      );
+    }
   }
   return { chunkOffsets, issues };
 }
 
 const SOURCE = { product: 'windows' } as const;
 
-/** Is there a plausible record at `p` (magic, size within bounds, matching trailing size)? */
-function recordAt(b: Uint8Array, p: number, end: number): number {
+/** Does the 64 KiB slot at `base` (whose chunk header is gone) still hold a plausible record? */
+function holdsRecords(b: Uint8Array, base: number): boolean {
+  const end = Math.min(b.length, base + CHUNK_SIZE);
+  return resync(b, base + CHUNK_HEADER_SIZE, end) < end;
+}
+
+/**
+ * The size of the record at `p` when its header is plausible (magic, size within bounds and, when
+ * `strict`, a matching trailing size copy), else 0.
+ */
+function recordAt(b: Uint8Array, p: number, end: number, strict = true): number {
   if (p + MIN_RECORD_SIZE > end) return 0;
   if (b[p] !== 0x2a || b[p + 1] !== 0x2a || b[p + 2] !== 0 || b[p + 3] !== 0) return 0;
   const size = u32(b, p + 4);
   if (size < MIN_RECORD_SIZE || p + size > end) return 0;
-  if (u32(b, p + size - 4) !== size) return 0;
+  if (strict && u32(b, p + size - 4) !== size) return 0;
   return size;
 }
 
@@ -115,6 +143,57 @@ function recordAt(b: Uint8Array, p: number, end: number): number {
 function resync(b: Uint8Array, from: number, end: number): number {
   for (let p = from; p + MIN_RECORD_SIZE <= end; p++) {
     if (b[p] === 0x2a && b[p + 1] === 0x2a && recordAt(b, p, end) > 0) return p;
+  }
+  return end;
+}
+
+/** Checks a chunk header's checksums; returns where its records end (chunk-relative). */
+function checkHeader(
+  b: Uint8Array,
+  base: number,
+  avail: number,
+  file: string,
+  index: number,
+  issues: Issue[],
+): number {
+  const headerSum = u32(b, base + 124);
+  if (headerSum !== crc32(b, base, 120, base + 128, CHUNK_HEADER_SIZE - 128)) {
+    issues.push(
+      issue(
+        'EVTX_BAD_CHUNK_CHECKSUM',
+        'warning',
+        'chunk header checksum mismatch',
+        file,
+        base,
+        index,
+      ),
+    );
+  }
+  const end = u32(b, base + 48);
+  if (end < CHUNK_HEADER_SIZE || end > avail) {
+    issues.push(
+      issue(
+        'EVTX_BAD_CHUNK_HEADER',
+        'warning',
+        `free space offset 0x${end.toString(16)} out of range; reading records until the data ends`,
+        file,
+        base,
+        index,
+      ),
+    );
+    return avail;
+  }
+  if (crc32(b, base + CHUNK_HEADER_SIZE, end - CHUNK_HEADER_SIZE) !== u32(b, base + 52)) {
+    issues.push(
+      issue(
+        'EVTX_BAD_CHUNK_CHECKSUM',
+        'warning',
+        'chunk records checksum mismatch',
+        file,
+        base,
+        index,
+      ),
+    );
   }
   return end;
 }
@@ -132,18 +211,22 @@ export function readChunk(text: Utf16, base: number, file: string, tenant: strin
     );
     return { file, events, issues };
   }
+  let end = avail;
+  let first = base + CHUNK_HEADER_SIZE;
   if (!hasMagic(b, base, CHUNK_MAGIC)) {
     issues.push(
       issue(
         'EVTX_BAD_CHUNK_HEADER',
         'error',
-        'missing ElfChnk signature; chunk skipped',
+        'missing ElfChnk signature; recovering the records found in the chunk',
         file,
         base,
         index,
       ),
     );
-    return { file, events, issues };
+    first = resync(b, first, base + avail);
+  } else {
+    end = checkHeader(b, base, avail, file, index, issues);
   }
   if (avail < CHUNK_SIZE) {
     issues.push(
@@ -157,50 +240,12 @@ export function readChunk(text: Utf16, base: number, file: string, tenant: strin
       ),
     );
   }
-  const headerSum = u32(b, base + 124);
-  const computedHeader = crc32(b, base, 120, base + 128, CHUNK_HEADER_SIZE - 128);
-  if (headerSum !== computedHeader) {
-    issues.push(
-      issue(
-        'EVTX_BAD_CHUNK_CHECKSUM',
-        'warning',
-        'chunk header checksum mismatch',
-        file,
-        base,
-        index,
-      ),
-    );
-  }
-  let end = u32(b, base + 48);
-  if (end < CHUNK_HEADER_SIZE || end > avail) {
-    issues.push(
-      issue(
-        'EVTX_BAD_CHUNK_HEADER',
-        'warning',
-        `free space offset 0x${end.toString(16)} out of range; reading records until the data ends`,
-        file,
-        base,
-        index,
-      ),
-    );
-    end = avail;
-  } else if (crc32(b, base + CHUNK_HEADER_SIZE, end - CHUNK_HEADER_SIZE) !== u32(b, base + 52)) {
-    issues.push(
-      issue(
-        'EVTX_BAD_CHUNK_CHECKSUM',
-        'warning',
-        'chunk records checksum mismatch',
-        file,
-        base,
-        index,
-      ),
-    );
-  }
   const chunk = new Chunk(text, base, avail);
   const limit = base + end;
-  let p = base + CHUNK_HEADER_SIZE;
+  let p = first;
   while (p + RECORD_HEADER_SIZE <= limit) {
-    const size = recordAt(b, p, limit);
+    // A record whose tail was never written (trailing size copy missing) is still worth a try.
+    const size = recordAt(b, p, limit, false);
     if (size === 0) {
       // Zero padding after the last record is normal slack, not damage.
       if (allZero(b, p, Math.min(8, limit - p))) {
@@ -225,6 +270,19 @@ export function readChunk(text: Utf16, base: number, file: string, tenant: strin
     }
     const id = u64(b, p + 8);
     const recordId = typeof id === 'number' ? id : Number(id);
+    if (u32(b, p + size - 4) !== size) {
+      issues.push(
+        issue(
+          'EVTX_BAD_RECORD',
+          'warning',
+          `record's trailing size copy ${u32(b, p + size - 4)} differs from its size ${size}; the record may be incomplete`,
+          file,
+          p,
+          index,
+          recordId,
+        ),
+      );
+    }
     try {
       const nodes = chunk.record(p + RECORD_HEADER_SIZE, p + size - 4);
       const fields = flattenRecord(nodes);

@@ -102,8 +102,42 @@ function add(f: MutableFields, key: string, v: Part): void {
   else addRepeat(f, key, old, v);
 }
 
+/**
+ * Names the System element sets. A data field with one of these names (UserData `EventID` of an
+ * event-processing failure, `Channel` of a log-cleared event) goes under `<Section>.<name>`
+ * instead, so that System values stay single and routable.
+ */
+const SYSTEM_KEYS = new Set([
+  'Provider_Name',
+  'Provider_Guid',
+  'Provider_EventSourceName',
+  'EventID',
+  'EventID_Qualifiers',
+  'Version',
+  'Level',
+  'Task',
+  'Opcode',
+  'Keywords',
+  'TimeCreated_SystemTime',
+  'EventRecordID',
+  'Correlation_ActivityID',
+  'Correlation_RelatedActivityID',
+  'Execution_ProcessID',
+  'Execution_ThreadID',
+  'Channel',
+  'Computer',
+  'Security_UserID',
+]);
+
+/** The data section being flattened (`EventData`, `UserData`), or null inside System. */
+let dataSection: string | null = null;
+
 /** A second value under one name: the field becomes a list. */
 function addRepeat(f: MutableFields, key: string, old: FieldValue, v: Part): void {
+  if (dataSection !== null && SYSTEM_KEYS.has(key)) {
+    add(f, `${dataSection}.${key}`, v);
+    return;
+  }
   const first: readonly (Scalar | null)[] = Array.isArray(old) ? old : [old as Scalar | null];
   f[key] = first.concat(v);
 }
@@ -287,22 +321,21 @@ export function flattenRecord(nodes: readonly XNode[]): Fields | null {
   const root = rootOf(nodes);
   if (root === null) return null;
   const f: MutableFields = {};
+  dataSection = null;
   const c = resolve(root.el, root.subs);
   for (let i = 0; i < c.els.length; i++) {
     const el = c.els[i] as ElementNode;
     const s = c.subs[i] ?? NO_VALUES;
-    switch (el.name) {
-      case 'System':
-        emitGeneric(f, el, s, 'System', '');
-        break;
-      case 'EventData':
-      case 'UserData':
-        emitContainer(f, el, s, el.name, '');
-        break;
-      default:
-        emitGeneric(f, el, s, el.name, el.name + '.');
+    if (el.name === 'System') {
+      dataSection = null;
+      emitGeneric(f, el, s, 'System', '');
+      continue;
     }
+    dataSection = el.name;
+    if (el.name === 'EventData' || el.name === 'UserData') emitContainer(f, el, s, el.name, '');
+    else emitGeneric(f, el, s, el.name, el.name + '.');
   }
+  dataSection = null;
   for (const k of NUMERIC_SYSTEM) {
     const v = f[k];
     if (typeof v === 'string' && DIGITS.test(v)) f[k] = Number(v);

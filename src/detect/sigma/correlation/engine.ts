@@ -418,7 +418,7 @@ function aggregate(
       // even that is too few (a rule flooding its group would otherwise cost a scan per detection).
       const seen = w.ruleCounts.size;
       if (lowerBoundsOnly(c) && !testCondition(c.condition, seen)) return seen;
-      return orderedPrefix(w.list(), c.rules.length);
+      return w.orderedPrefix(c.rules.length);
     }
     case 'value_sum':
       return w.sum;
@@ -433,16 +433,4 @@ function aggregate(
 
 function lowerBoundsOnly(c: CorrelationRule): boolean {
   return c.condition.every((x) => x.op === 'gt' || x.op === 'gte');
-}
-
-/** How many of the rules, in their listed order, appear one after another among the entries. */
-function orderedPrefix(entries: readonly Entry[], n: number): number {
-  let pos = 0;
-  for (const e of entries) {
-    if (e.rule === pos) {
-      pos++;
-      if (pos === n) break;
-    }
-  }
-  return pos;
 }

@@ -37,7 +37,8 @@ function before(a: Entry, b: Entry): boolean {
  * per rule, and a running sum, all kept exact as entries come and go.
  */
 export class GroupWindow {
-  private entries: Entry[] = [];
+  /** Slots before `head` are spent (undefined) until the array is compacted. */
+  private entries: (Entry | undefined)[] = [];
   private head = 0;
   /** Newest timestamp seen by this group. */
   maxTs = -Infinity;
@@ -67,7 +68,12 @@ export class GroupWindow {
 
   /** Entries in time order (a fresh array). */
   list(): Entry[] {
-    return this.entries.slice(this.head);
+    const out: Entry[] = [];
+    for (let i = this.head; i < this.entries.length; i++) {
+      const e = this.entries[i];
+      if (e) out.push(e);
+    }
+    return out;
   }
 
   /** Whether an entry at `ts` would already be outside the window. */
@@ -113,6 +119,15 @@ export class GroupWindow {
     }
   }
 
+  /** How many of rules 0…n-1 appear in that order, one after another, among the entries (greedy, which is optimal). */
+  orderedPrefix(n: number): number {
+    let pos = 0;
+    for (let i = this.head; i < this.entries.length && pos < n; i++) {
+      if (this.entries[i]?.rule === pos) pos++;
+    }
+    return pos;
+  }
+
   /** The `q`-th percentile (0–100) of the numeric values, interpolating between closest ranks. */
   percentile(q: number): number | undefined {
     const s = this.sorted;
@@ -128,7 +143,7 @@ export class GroupWindow {
   private removeFront(): void {
     const e = this.entries[this.head];
     if (e === undefined) return;
-    this.entries[this.head] = undefined as unknown as Entry;
+    this.entries[this.head] = undefined;
     this.head++;
     this.count(e, -1);
     if (this.head >= 1024 && this.head * 2 >= this.entries.length) {

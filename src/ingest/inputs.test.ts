@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,6 +121,37 @@ describe('listInputs', () => {
     const { events } = conn ? await readAll(conn) : { events: [] };
     expect(events.length).toBeGreaterThan(50);
     expect(events[0]?.source).toEqual({ product: 'zeek', service: 'conn' });
+  });
+});
+
+describe('gzip and directory edge cases', () => {
+  it('reads every member of a multi-member gzip and salvages a truncated one with an issue', () => {
+    const two = new Uint8Array([...gzipSync(strToU8(SYSLOG)), ...gzipSync(strToU8(SYSLOG))]);
+    const both = [...readBytes(two, 'auth.log.gz', { tenant: 't' })];
+    expect(both.flatMap((b) => b.events)).toHaveLength(2);
+    const long = strToU8(SYSLOG.repeat(2000));
+    const gz = gzipSync(long, { level: 1 });
+    const cut = [...readBytes(gz.subarray(0, gz.length >> 1), 'auth.log.gz', { tenant: 't' })];
+    const events = cut.flatMap((b) => b.events);
+    const issues = cut.flatMap((b) => b.issues);
+    expect(issues[0]?.code).toBe('READ_BAD_ZIP');
+    expect(issues[0]?.message).toMatch(/damaged gzip/);
+    expect(events.length).toBeGreaterThan(100);
+    expect(events.length).toBeLessThan(2000);
+  });
+
+  it('walks a directory behind a symlink loop once', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vigil-loop-'));
+    try {
+      mkdirSync(join(root, 'a'));
+      writeFileSync(join(root, 'a', 'x.json'), '{}');
+      symlinkSync(root, join(root, 'a', 'up'));
+      const { inputs, issues } = await listInputs([root]);
+      expect(inputs.map((i) => i.path)).toEqual([join(root, 'a', 'x.json')]);
+      expect(issues.map((i) => [i.code, i.severity])).toEqual([['READ_IO', 'warning']]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 

@@ -2,15 +2,14 @@
  * The input layer of `vigil scan`: expands the paths a user names into inputs — files,
  * directories walked recursively, zip entries read in place, gzip decompressed on load.
  */
-import { open, readFile, readdir, stat } from 'node:fs/promises';
+import { open, readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzipSync } from 'fflate';
 import type { Issue } from '../core/index.ts';
 import { formatFromName } from './detect.ts';
 import type { InputFormat } from './read.ts';
 import { isHidden } from './read.ts';
 import { makeIssue } from './record.ts';
-import { zipEntries, zipEntry } from './zip.ts';
+import { gunzip, zipEntries, zipEntry } from './zip.ts';
 
 /** One input to read: a file, or an entry inside a zip archive. */
 export interface InputRef {
@@ -42,11 +41,18 @@ export async function listInputs(
 ): Promise<{ inputs: InputRef[]; issues: Issue[] }> {
   const inputs: InputRef[] = [];
   const issues: Issue[] = [];
-  for (const p of paths) await expand(p, inputs, issues);
+  const seen = new Set<string>();
+  for (const p of paths) await expand(p, inputs, issues, seen);
   return { inputs, issues };
 }
 
-async function expand(path: string, inputs: InputRef[], issues: Issue[]): Promise<void> {
+async function expand(
+  path: string,
+  inputs: InputRef[],
+  issues: Issue[],
+  /** Real paths of the directories walked so far, so a symlink loop is walked once. */
+  seen: Set<string>,
+): Promise<void> {
   let info;
   try {
     info = await stat(path);
@@ -57,12 +63,25 @@ async function expand(path: string, inputs: InputRef[], issues: Issue[]): Promis
   if (info.isDirectory()) {
     let names: string[];
     try {
+      const real = await realpath(path);
+      if (seen.has(real)) {
+        issues.push(
+          makeIssue(
+            'READ_IO',
+            `directory loop: ${path} was already read`,
+            { file: path },
+            'warning',
+          ),
+        );
+        return;
+      }
+      seen.add(real);
       names = (await readdir(path)).filter((n) => !n.startsWith('.')).sort();
     } catch (e) {
       issues.push(ioIssue(path, e));
       return;
     }
-    for (const name of names) await expand(join(path, name), inputs, issues);
+    for (const name of names) await expand(join(path, name), inputs, issues, seen);
     return;
   }
   if (!info.isFile()) return;
@@ -93,7 +112,7 @@ async function expand(path: string, inputs: InputRef[], issues: Issue[]): Promis
       mtime,
       load: async () => {
         const bytes = await readFile(path);
-        return gz ? gunzipSync(bytes) : bytes;
+        return gz ? inflated(bytes) : bytes;
       },
     }),
   );
@@ -144,11 +163,17 @@ function listZip(
         mtime,
         load: async () => {
           const bytes = await loadEntry();
-          return hasMagic(bytes, GZIP_MAGIC) ? gunzipSync(bytes) : bytes;
+          return hasMagic(bytes, GZIP_MAGIC) ? inflated(bytes) : bytes;
         },
       }),
     );
   }
+}
+
+/** Gzip content decompressed; damaged gzip is returned as it is, for readBytes to salvage and report. */
+function inflated(bytes: Uint8Array): Uint8Array {
+  const { data, error } = gunzip(bytes);
+  return error === undefined ? data : bytes;
 }
 
 function withHint(path: string, ref: InputRef): InputRef {

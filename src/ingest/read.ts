@@ -1,5 +1,4 @@
 /** Reads one input's bytes into batches: opens gzip and zip containers, detects the format, runs its reader. */
-import { gunzipSync } from 'fflate';
 import type { Issue, ReadBatch } from '../core/index.ts';
 import { readAuditd } from './auditd.ts';
 import type { ReadContext } from './context.ts';
@@ -9,7 +8,7 @@ import { readJson } from './json/read.ts';
 import { makeIssue } from './record.ts';
 import { readSyslog } from './syslog.ts';
 import { readZeekTsv } from './zeek.ts';
-import { zipEntries, zipEntry } from './zip.ts';
+import { gunzip, zipEntries, zipEntry } from './zip.ts';
 
 /** What `--format` may say; `auto` detects from the content. */
 export type InputFormat = 'auto' | 'evtx' | 'json' | 'syslog' | 'auditd' | 'zeek';
@@ -61,14 +60,15 @@ function* readNested(
       return;
     }
     if (found === 'gzip') {
-      let inner: Uint8Array;
-      try {
-        inner = gunzipSync(bytes);
-      } catch (e) {
-        yield fileIssue(name, 'READ_BAD_ZIP', `cannot decompress gzip: ${message(e)}`);
-        return;
+      const { data, error } = gunzip(bytes);
+      if (error !== undefined) {
+        yield fileIssue(
+          name,
+          'READ_BAD_ZIP',
+          `damaged gzip (${error}); read the ${String(data.length)} bytes before the damage`,
+        );
       }
-      yield* readNested(inner, name, opts, depth + 1);
+      if (data.length > 0) yield* readNested(data, name, opts, depth + 1);
       return;
     }
     let names: string[];

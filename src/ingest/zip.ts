@@ -1,4 +1,8 @@
-/** Zip archives read in place with fflate: list entries without inflating them, inflate one entry at a time. */
+/**
+ * Archives: zip entries (fflate) listed without inflating them and inflated one at a time, and gzip
+ * (zlib, which reads files of several members and reports truncation).
+ */
+import { constants, gunzipSync } from 'node:zlib';
 import { unzipSync } from 'fflate';
 
 export interface ZipEntry {
@@ -25,4 +29,21 @@ export function zipEntry(zip: Uint8Array, name: string): Uint8Array {
   const data = out[name];
   if (data === undefined) throw new Error(`no entry ${name}`);
   return data;
+}
+
+/**
+ * Decompresses gzip data, all members of it (`cat a.gz b.gz`). Damaged or truncated data gives
+ * what could be recovered before the damage and the reason.
+ */
+export function gunzip(bytes: Uint8Array): { data: Uint8Array; error?: string } {
+  try {
+    return { data: gunzipSync(bytes) };
+  } catch (e) {
+    const error = e instanceof Error ? e.message : String(e);
+    try {
+      return { data: gunzipSync(bytes, { finishFlush: constants.Z_SYNC_FLUSH }), error };
+    } catch {
+      return { data: new Uint8Array(0), error };
+    }
+  }
 }

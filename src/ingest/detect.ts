@@ -31,8 +31,7 @@ export function detectFormat(bytes: Uint8Array, name = ''): DetectedFormat | und
     (bytes[i] === 32 || bytes[i] === 9 || bytes[i] === 10 || bytes[i] === 13)
   )
     i++;
-  const first = bytes[i];
-  if (first === 0x7b || first === 0x5b) return 'json';
+  if (looksLikeJson(bytes, i)) return 'json';
   const head = bytes.subarray(i, Math.min(bytes.length, i + SNIFF_BYTES));
   if (head.includes(0)) return undefined; // binary
   const text = new TextDecoder('utf-8').decode(head);
@@ -45,6 +44,29 @@ export function detectFormat(bytes: Uint8Array, name = ''): DetectedFormat | und
   const syslog = lines.filter(looksLikeSyslog).length;
   if (lines.length > 0 && syslog * 2 > lines.length) return 'syslog';
   return formatFromName(name);
+}
+
+/**
+ * True when the text at `i` opens a JSON object or array: `{` followed by `"` or `}`, `[` followed
+ * by a JSON value or `]`. Bracketed log lines (`[Thu Dec 15 …] [error]`) are not JSON.
+ */
+function looksLikeJson(bytes: Uint8Array, i: number): boolean {
+  const first = bytes[i];
+  if (first !== 0x7b && first !== 0x5b) return false;
+  let j = i + 1;
+  while (
+    j < bytes.length &&
+    (bytes[j] === 32 || bytes[j] === 9 || bytes[j] === 10 || bytes[j] === 13)
+  )
+    j++;
+  if (j >= bytes.length) return true;
+  const next = bytes[j] ?? 0;
+  if (first === 0x7b) return next === 0x22 || next === 0x7d;
+  if (next === 0x7b || next === 0x5b || next === 0x22 || next === 0x5d || next === 0x2d)
+    return true;
+  if (next >= 0x30 && next <= 0x39) return true;
+  const word = new TextDecoder().decode(bytes.subarray(j, j + 5));
+  return /^(true|false|null)\b/.test(word);
 }
 
 /** The format a file name suggests, if any. */

@@ -177,6 +177,11 @@ describe('format detection', () => {
     expect(detectFormat(enc(`# header\n${SYSLOG}${SYSLOG}`))).toBe('syslog');
     expect(detectFormat(enc('<13>1 2024-01-01T00:00:00Z h app - - - hi\n'))).toBe('syslog');
     expect(detectFormat(enc('date,user\n2024,bob\n'))).toBeUndefined();
+    expect(
+      detectFormat(enc('[Thu Dec 15 23:49:07 2005] [error] [client 1.2.3.4] x\n')),
+    ).toBeUndefined();
+    expect(detectFormat(enc('[true, 1]'))).toBe('json');
+    expect(detectFormat(enc('{ }'))).toBe('json');
     expect(detectFormat(enc('date,user\n'), 'x/messages')).toBe('syslog');
     expect(detectFormat(new Uint8Array([1, 0, 2, 0]))).toBeUndefined();
   });

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EvtxPool, parseEvtx } from '../src/ingest/evtx/index.ts';
@@ -94,10 +94,20 @@ async function withEvtxexport(parallel: number): Promise<{ records: number; ms: 
   return state.missing ? null : { records, ms: performance.now() - t0 };
 }
 
-console.log(`${files.length} EVTX files, ${megabytes.toFixed(1)} MB, ${threads} cores`);
+/** The fastest of several timings: the one least disturbed by other work on the machine. */
+function best(runs: { records: number; ms: number }[]): { records: number; ms: number } {
+  return runs.reduce((a, b) => (b.ms < a.ms ? b : a));
+}
+
+const RUNS = 5;
+const load = loadavg()[0] ?? 0;
+console.log(
+  `${files.length} EVTX files, ${megabytes.toFixed(1)} MB, ${threads} cores, load average ${load.toFixed(1)}`,
+);
+console.log(`(parseEvtx and the warm pool: best of ${RUNS} runs)`);
 
 singleThread(); // warm-up: JIT
-const one = singleThread();
+const one = best(Array.from({ length: RUNS }, singleThread));
 console.log(`parseEvtx, 1 thread:        ${rate(one.records, one.ms)}`);
 
 const pool = new EvtxPool();
@@ -105,7 +115,9 @@ const cold = await withPool(pool);
 console.log(
   `EvtxPool, ${threads} threads (cold): ${rate(cold.records, cold.ms)}  (includes worker start-up)`,
 );
-const warm = await withPool(pool);
+const warmRuns: { records: number; ms: number }[] = [];
+for (let i = 0; i < RUNS; i++) warmRuns.push(await withPool(pool));
+const warm = best(warmRuns);
 console.log(`EvtxPool, ${threads} threads (warm): ${rate(warm.records, warm.ms)}`);
 await pool.close();
 

@@ -151,6 +151,24 @@ correlation:
     expect(out[0]!.ts).toBe(2 * S);
   });
 
+  it('counts an event matched by two referenced rules once', () => {
+    const e = engine(yaml.replace('rules: [failed_login]', 'rules: [failed_login, other]'));
+    const other = ref('other');
+    const out: string[][] = [];
+    for (const t of [1, 2, 3]) {
+      const hit = det(failed, t, { User: 'bob' });
+      out.push(e.push(hit).map((d) => d.rule.id));
+      out.push(e.push({ ...hit, rule: other }).map((d) => d.rule.id));
+    }
+    expect(out).toEqual([[], [], [], [], ['many'], []]);
+    expect(e.stats.sameEvent).toBe(3);
+    // the window started over without the event that completed it
+    expect(run(e, [det(failed, 4, { User: 'bob' }), det(failed, 5, { User: 'bob' })])).toEqual([
+      [],
+      [],
+    ]);
+  });
+
   it('skips detections without a usable time', () => {
     const e = engine(yaml);
     run(e, [det(failed, Number.NaN, { User: 'bob' })]);

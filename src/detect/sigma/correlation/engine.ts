@@ -30,6 +30,8 @@ export interface CorrelationEngineStats {
   ungrouped: number;
   /** Detections lacking the aggregated field, or with a non-numeric value where a number is needed. */
   noValue: number;
+  /** Detections of a second referenced rule on the event just counted (an event counts once). */
+  sameEvent: number;
   /** Entries forgotten because a group reached `maxEntriesPerGroup`. */
   dropped: number;
   /** Groups dropped because a rule reached `maxGroupsPerRule`. */
@@ -106,6 +108,7 @@ export class CorrelationEngine {
     late: 0,
     ungrouped: 0,
     noValue: 0,
+    sameEvent: 0,
     dropped: 0,
     evictedGroups: 0,
     fired: 0,
@@ -285,6 +288,15 @@ export class CorrelationEngine {
       if (s.groups.size > this.maxGroups) this.evictOldest(s);
     }
 
+    // Two referenced rules matching one event make two detections; like a query over both rules, the
+    // counting types count the event once (they arrive one after the other, so the last one tells).
+    const first = d.kind === 'event' ? d.events[0] : undefined;
+    if (!TEMPORAL.has(c.type) && first !== undefined && w.lastEvent === first) {
+      this.counters.sameEvent++;
+      return undefined;
+    }
+    w.lastEvent = first;
+
     const seq = this.seq++;
     if (TEMPORAL.has(c.type)) {
       // One entry per referenced position the detection stands for (a rule listed by id and by name).
@@ -308,7 +320,7 @@ export class CorrelationEngine {
     let fired: Detection | undefined;
     if (x !== undefined && testCondition(c.condition, x)) {
       fired = this.fire(s, w, d, x);
-      s.groups.delete(gkey); // re-firing policy: the group starts over after it fires
+      w.reset(); // re-firing policy: the group starts over after it fires
     }
     this.sweep(s, clock);
     return fired;

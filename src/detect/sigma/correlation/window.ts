@@ -42,6 +42,8 @@ export class GroupWindow {
   private head = 0;
   /** Newest timestamp seen by this group. */
   maxTs = -Infinity;
+  /** The first event of the last detection added, to count an event matched by two rules once. */
+  lastEvent: Event | undefined;
   /** `maxTs` when the engine last queued this group for expiry. */
   queuedTs = -Infinity;
   readonly keyCounts = new Map<string, number>();
@@ -117,6 +119,17 @@ export class GroupWindow {
       if (first === undefined || first.ts >= cutoff) break;
       this.removeFront();
     }
+  }
+
+  /** Empties the window after it fired; its time, its last event and its place in the expiry queue stay. */
+  reset(): void {
+    this.entries = [];
+    this.head = 0;
+    this.keyCounts.clear();
+    this.ruleCounts.clear();
+    this.sum = 0;
+    this.numCount = 0;
+    if (this.sorted) this.sorted.length = 0;
   }
 
   /** How many of rules 0…n-1 appear in that order, one after another, among the entries (greedy, which is optimal). */

@@ -152,6 +152,12 @@ describe('parseLogsourceMap: problems are located', () => {
         "test.yml:4:5: error SIGMA_YAML: Flow map in block collection must be sufficiently indented and end with a }",
       ]
     `);
+    expect([...problems(''), ...problems('- just a list\n')]).toMatchInlineSnapshot(`
+      [
+        "test.yml:1:1: error SIGMA_SCHEMA: the logsource map is empty",
+        "test.yml:1:1: error SIGMA_SCHEMA: the logsource map must be a mapping",
+      ]
+    `);
     expect(problems('version: 1\nversion: 2\nlogsources: []\n')).toMatchInlineSnapshot(`
       [
         "test.yml:2:1: error SIGMA_YAML: Map keys must be unique",

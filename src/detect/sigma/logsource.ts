@@ -107,12 +107,12 @@ class Reader {
     path: readonly PathPart[],
     what: string,
     allowed?: readonly string[],
-  ): { key: string; value: Node | null; pair: Pair }[] | undefined {
+  ): { key: string; value: Node | null }[] | undefined {
     if (!isMap(node)) {
       this.report('SIGMA_SCHEMA', `${what} must be a mapping`, node, path);
       return undefined;
     }
-    const out: { key: string; value: Node | null; pair: Pair }[] = [];
+    const out: { key: string; value: Node | null }[] = [];
     for (const pair of node.items) {
       const keyNode = this.deref(pair.key);
       if (
@@ -132,7 +132,7 @@ class Reader {
         );
         continue;
       }
-      out.push({ key, value: this.deref(pair.value), pair });
+      out.push({ key, value: this.deref(pair.value) });
     }
     return out;
   }
@@ -394,6 +394,16 @@ export function parseLogsourceMap(yamlText: string, file: string): Result<Routin
   if (doc.errors.length > 0) return fail(doc.errors.map((e) => yamlIssue('error', e)));
   r.warnings.push(...doc.warnings.map((w) => yamlIssue('warning', w)));
 
+  if (doc.contents === null) {
+    return fail([
+      {
+        code: 'SIGMA_SCHEMA',
+        severity: 'error',
+        message: 'the logsource map is empty',
+        at: { file, line: 1, col: 1 },
+      },
+    ]);
+  }
   const top = r.mapping(r.deref(doc.contents), [], 'the logsource map', TOP_KEYS);
   if (top === undefined) return fail(r.issues);
   const get = (key: string) => top.find((p) => p.key === key);

@@ -157,15 +157,15 @@ correlation:
     over: 3
 `),
     ).toMatchInlineSnapshot(`
-      "error mr_test.yml:3:8 (level): level "severe" is not one of informational, low, medium, high, critical
-      error mr_test.yml:5:9 (correlation.type): correlation.type string "event_cnt" is not one of event_count, value_count, temporal, temporal_ordered, value_sum, value_avg, value_percentile
+      "error mr_test.yml:3:1 (level): level "severe" is not one of informational, low, medium, high, critical
+      error mr_test.yml:5:3 (correlation.type): correlation.type string "event_cnt" is not one of event_count, value_count, temporal, temporal_ordered, value_sum, value_avg, value_percentile
       error mr_test.yml:8:7 (correlation.rules.1): correlation.rules lists "a" twice
       error mr_test.yml:9:7 (correlation.rules.2): correlation.rules[2] must be a non-empty string, not number 7
-      error mr_test.yml:11:13 (correlation.timespan): correlation.timespan string "1w" must be a positive number and a unit s, m, h or d (e.g. 90m)
-      error mr_test.yml:12:13 (correlation.generate): correlation.generate must be true or false, not string "yes"
-      error mr_test.yml:14:5 (correlation.condition): correlation.condition needs one of gt, gte, lt, lte, eq, neq
-      error mr_test.yml:14:10 (correlation.condition.gte): condition gte must be a number, not string "ten"
-      error mr_test.yml:15:11 (correlation.condition.over): unknown condition key "over" (expected gt, gte, lt, lte, eq, neq, field, percentile)"
+      error mr_test.yml:11:3 (correlation.timespan): correlation.timespan string "1w" must be a positive number and a unit s, m, h or d (e.g. 90m)
+      error mr_test.yml:12:3 (correlation.generate): correlation.generate must be true or false, not string "yes"
+      error mr_test.yml:13:3 (correlation.condition): correlation.condition needs one of gt, gte, lt, lte, eq, neq
+      error mr_test.yml:14:5 (correlation.condition.gte): condition gte must be a number, not string "ten"
+      error mr_test.yml:15:5 (correlation.condition.over): unknown condition key "over" (expected gt, gte, lt, lte, eq, neq, field, percentile)"
     `);
   });
 
@@ -177,9 +177,9 @@ correlation:
   group-by: [User]
 `),
     ).toMatchInlineSnapshot(`
-      "error mr_test.yml:4:3 (correlation): correlation.type is required (event_count, value_count, temporal, temporal_ordered, value_sum, value_avg, value_percentile)
-      error mr_test.yml:4:3 (correlation): correlation.rules is required: the ids or names of the rules to correlate
-      error mr_test.yml:4:3 (correlation): correlation.timespan is required (e.g. 30s, 5m, 1h, 7d)"
+      "error mr_test.yml:3:1 (correlation): correlation.type is required (event_count, value_count, temporal, temporal_ordered, value_sum, value_avg, value_percentile)
+      error mr_test.yml:3:1 (correlation): correlation.rules is required: the ids or names of the rules to correlate
+      error mr_test.yml:3:1 (correlation): correlation.timespan is required (e.g. 30s, 5m, 1h, 7d)"
     `);
   });
 
@@ -197,8 +197,8 @@ correlation:
     percentile: 50
 `),
     ).toMatchInlineSnapshot(`
-      "error mr_test.yml:9:5 (correlation.condition): type value_sum needs condition.field
-      error mr_test.yml:10:17 (correlation.condition.percentile): condition.percentile belongs to type value_percentile only"
+      "error mr_test.yml:8:3 (correlation.condition): type value_sum needs condition.field
+      error mr_test.yml:10:5 (correlation.condition.percentile): condition.percentile belongs to type value_percentile only"
     `);
     expect(
       problems(`
@@ -210,7 +210,7 @@ correlation:
   timespan: 1h
 `),
     ).toMatchInlineSnapshot(
-      `"error mr_test.yml:4:3 (correlation.condition): correlation.condition is required for type event_count"`,
+      `"error mr_test.yml:3:1 (correlation.condition): correlation.condition is required for type event_count"`,
     );
     expect(
       problems(`
@@ -223,7 +223,7 @@ correlation:
   condition: a and not b
 `),
     ).toMatchInlineSnapshot(
-      `"error mr_test.yml:8:14 (correlation.condition): correlation.condition must be a mapping such as {gte: 10}; boolean condition expressions are not part of Sigma 2.1"`,
+      `"error mr_test.yml:8:3 (correlation.condition): correlation.condition must be a mapping such as {gte: 10}; boolean condition expressions are not part of Sigma 2.1"`,
     );
     expect(
       problems(`
@@ -236,7 +236,7 @@ correlation:
   condition: { field: x, percentile: 101, gt: 1 }
 `),
     ).toMatchInlineSnapshot(
-      `"error mr_test.yml:8:38 (correlation.condition.percentile): condition.percentile must be a number from 0 to 100, not number 101"`,
+      `"error mr_test.yml:8:26 (correlation.condition.percentile): condition.percentile must be a number from 0 to 100, not number 101"`,
     );
   });
 
@@ -258,9 +258,9 @@ correlation:
     broken: destination.ip
 `),
     ).toMatchInlineSnapshot(`
-      "error mr_test.yml:11:19 (correlation.aliases.internal_ip.other_rule): alias "internal_ip" maps rule "other_rule", which correlation.rules does not list
-      warning mr_test.yml:13:7 (correlation.aliases.unused): alias "unused" is not used in group-by
-      error mr_test.yml:14:13 (correlation.aliases.broken): alias "broken" must map rule names to field names"
+      "error mr_test.yml:11:7 (correlation.aliases.internal_ip.other_rule): alias "internal_ip" maps rule "other_rule", which correlation.rules does not list
+      warning mr_test.yml:12:5 (correlation.aliases.unused): alias "unused" is not used in group-by
+      error mr_test.yml:14:5 (correlation.aliases.broken): alias "broken" must map rule names to field names"
     `);
   });
 
@@ -279,8 +279,8 @@ correlation:
     field: User
 `),
     ).toMatchInlineSnapshot(`
-      "warning mr_test.yml:9:5 (correlation.condition): condition gt: 10, lt: 5 can never be true
-      warning mr_test.yml:11:12 (correlation.condition.field): condition.field is ignored by type event_count"
+      "warning mr_test.yml:8:3 (correlation.condition): condition gt: 10, lt: 5 can never be true
+      warning mr_test.yml:11:5 (correlation.condition.field): condition.field is ignored by type event_count"
     `);
     expect(
       problems(`
@@ -292,8 +292,8 @@ correlation:
   condition: { gte: 4 }
 `),
     ).toMatchInlineSnapshot(`
-      "warning mr_test.yml:4:3 (correlation): correlation.group-by is missing: all detections of a tenant form one group
-      warning mr_test.yml:7:14 (correlation.condition): condition gte: 4 cannot hold for a count of 1 to 3 rules"
+      "warning mr_test.yml:3:1 (correlation): correlation.group-by is missing: all detections of a tenant form one group
+      warning mr_test.yml:7:3 (correlation.condition): condition gte: 4 cannot hold for a count of 1 to 3 rules"
     `);
   });
 
@@ -306,9 +306,9 @@ detection: { sel: { EventID: 1 }, condition: sel }
 correlation: [event_count]
 `),
     ).toMatchInlineSnapshot(`
-      "error mr_test.yml:3:12 (logsource): a correlation rule has no logsource: split it into its own document
-      error mr_test.yml:4:12 (detection): a correlation rule has no detection: split it into its own document
-      error mr_test.yml:5:14 (correlation): correlation must be a mapping, not a list"
+      "error mr_test.yml:3:1 (logsource): a correlation rule has no logsource: split it into its own document
+      error mr_test.yml:4:1 (detection): a correlation rule has no detection: split it into its own document
+      error mr_test.yml:5:1 (correlation): correlation must be a mapping, not a list"
     `);
   });
 });

@@ -117,7 +117,7 @@ correlation:
   condition: { gte: 2 }
 `);
     expect(show(checkReferences(cs, isKnown))).toMatchInlineSnapshot(
-      `"error mr_chain.yml:3:7 (name): correlation id or name "failed_login" is also a detection rule's id or name"`,
+      `"error mr_chain.yml:3:1 (name): correlation id or name "failed_login" is also a detection rule's id or name"`,
     );
   });
 
@@ -142,7 +142,7 @@ correlation:
   condition: { gte: 2 }
 `);
     expect(show(checkReferences(cs, isKnown))).toMatchInlineSnapshot(
-      `"error mr_chain.yml:12:7 (name): correlation id or name "burst" is also used by "First""`,
+      `"error mr_chain.yml:12:1 (name): correlation id or name "burst" is also used by "First""`,
     );
   });
 });

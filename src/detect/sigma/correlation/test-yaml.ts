@@ -19,28 +19,27 @@ export function ruleDocuments(text: string, file = 'rule.yml'): RuleDocument[] {
       file,
       index,
       value,
+      // Like the rule loader: a map entry is located at its key, a list item at the item.
       locate(path: readonly (string | number)[]) {
         let node: unknown = doc.contents;
         let at = pos((doc.contents as Node | null)?.range?.[0] ?? 0);
         for (const step of path) {
-          let child: unknown;
-          let keyStart: number | undefined;
+          let start: number | undefined;
           if (isMap(node)) {
             const pair = node.items.find(
               (p) => isScalar(p.key) && String(p.key.value) === String(step),
             );
-            if (pair) {
-              child = pair.value;
-              keyStart = isScalar(pair.key) ? pair.key.range?.[0] : undefined;
-            }
+            if (!pair) break;
+            start = isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+            node = pair.value;
           } else if (isSeq(node) && typeof step === 'number') {
-            child = node.items[step];
-          }
-          const range = (child as Node | null | undefined)?.range;
-          if (range) at = pos(range[0]);
-          else if (keyStart !== undefined) at = pos(keyStart);
-          else break;
-          node = child;
+            const item = node.items[step] as Node | undefined;
+            if (!item) break;
+            start = item.range?.[0];
+            node = item;
+          } else break;
+          if (start === undefined) break;
+          at = pos(start);
         }
         return at;
       },

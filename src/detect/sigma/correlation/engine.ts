@@ -164,7 +164,8 @@ export class CorrelationEngine {
   /**
    * Feeds one detection of a base rule or of a correlation rule; returns the correlation detections it
    * completes, including those of correlations chained on them (fed internally, in the same call).
-   * Detections this engine returned are ignored if pushed back. Detections should arrive in time order;
+   * Detections this engine returned are ignored if pushed back. Filter the result with `shouldReport` as
+   * well: an inner correlation of a chain is returned but is only reported with `generate: true`. Detections should arrive in time order;
    * one older than its group's window is dropped (`stats.late`), others are placed in time order.
    */
   push(d: Detection): Detection[] {

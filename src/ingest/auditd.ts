@@ -3,7 +3,7 @@
  * hex-encoded values decoded, and the records of one serial (SYSCALL, EXECVE, CWD, PATH,
  * PROCTITLE…) joined into one event.
  */
-import type { Fields, Issue, ReadBatch, Scalar } from '../core/index.ts';
+import type { Fields, Issue, LogSource, ReadBatch, Scalar } from '../core/index.ts';
 import type { ReadContext } from './context.ts';
 import { addField } from './json/flatten.ts';
 import { splitLines } from './lines.ts';
@@ -40,6 +40,9 @@ const EXECVE_ARG = /^a(\d+)(?:\[(\d+)\])?$/;
 /** Lines an event may wait for later records of its serial before it is emitted anyway. */
 const WINDOW = 64;
 
+/** Shared by every event (sources are read-only). */
+const AUDITD: LogSource = Object.freeze({ product: 'linux', service: 'auditd' });
+
 /** True when `text` holds an audit record (used by format detection). */
 export function looksLikeAuditd(text: string): boolean {
   return RECORD.test(text);
@@ -68,7 +71,7 @@ export function* readAuditd(bytes: Uint8Array, ctx: ReadContext): Generator<Read
     out.event({
       ts: p.ts,
       tenant: ctx.tenant,
-      source: { product: 'linux', service: 'auditd' },
+      source: AUDITD,
       fields,
       origin: { file: ctx.file, format: 'auditd', recordId: p.line, offset: p.offset },
     });

@@ -97,6 +97,11 @@ function* readNested(
     }
     return;
   }
+  if (isUtf16(bytes)) {
+    // Windows tools (PowerShell 5 `>`, Out-File) write UTF-16 with a BOM: read it as UTF-8
+    yield* readNested(toUtf8(bytes), name, opts, depth + 1);
+    return;
+  }
   const format = opts.format !== undefined && opts.format !== 'auto' ? opts.format : found;
   if (format === undefined) {
     yield fileIssue(
@@ -112,6 +117,15 @@ function* readNested(
       ? { file: name, tenant: opts.tenant }
       : { file: name, tenant: opts.tenant, referenceTime: opts.referenceTime };
   yield* readers[format](bytes, ctx);
+}
+
+function isUtf16(bytes: Uint8Array): boolean {
+  return (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+}
+
+function toUtf8(bytes: Uint8Array): Uint8Array {
+  const encoding = bytes[0] === 0xff ? 'utf-16le' : 'utf-16be';
+  return new TextEncoder().encode(new TextDecoder(encoding).decode(bytes));
 }
 
 /** Dotfiles and macOS resource forks inside archives are not inputs. */

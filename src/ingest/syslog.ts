@@ -140,8 +140,12 @@ function sourceOf(fields: Fields, authFile: boolean): LogSource {
     (typeof program === 'string' &&
       AUTH_PROGRAMS.has(program.toLowerCase().replace(/\(.*$/, ''))) ||
     (typeof message === 'string' && message.startsWith('pam_'));
-  return { product: 'linux', service: auth ? 'auth' : 'syslog' };
+  return auth ? LINUX_AUTH : LINUX_SYSLOG;
 }
+
+/** Shared by every event (sources are read-only). */
+const LINUX_AUTH: LogSource = Object.freeze({ product: 'linux', service: 'auth' });
+const LINUX_SYSLOG: LogSource = Object.freeze({ product: 'linux', service: 'syslog' });
 
 /**
  * Parses one line. `ref` (ms) decides the year of BSD timestamps, which carry none: the latest

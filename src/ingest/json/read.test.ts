@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Event, Issue, ReadBatch } from '../../core/index.ts';
 import { parseEvtx } from '../evtx/index.ts';
 import { MAX_FIELD_CHARS } from '../record.ts';
+import { readBytes } from '../read.ts';
 import { readJson } from './read.ts';
 
 const data = fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
@@ -254,6 +255,31 @@ describe('JSON reader: shapes from real datasets', () => {
       query: 'ise.wrccdc.org',
     });
     expect(events[0]?.ts).toBe(Date.parse('2018-03-24T17:15:20.865Z'));
+  });
+
+  it('takes the logsource of other ECS documents from event.dataset', () => {
+    const auth = read(
+      '{"@timestamp":"2024-01-01T00:00:00Z","event":{"dataset":"system.auth"},"message":"Failed password for root"}\n{"event":{"dataset":"zeek.conn"},"source":{"ip":"10.0.0.1"}}\n{"event":{"dataset":"nginx.access"}}',
+    ).events;
+    expect(auth.map((e) => e.source)).toEqual([
+      { product: 'linux', service: 'auth' },
+      { product: 'zeek', service: 'conn' },
+      {},
+    ]);
+    expect(auth[0]?.fields['message']).toBe('Failed password for root');
+  });
+
+  it('reads UTF-16 JSON as written by PowerShell 5', () => {
+    const text = '\uFEFF{"EventID":4624,"Channel":"Security","Hostname":"dc01"}\r\n';
+    const utf16 = new Uint8Array(text.length * 2);
+    for (let i = 0; i < text.length; i++) {
+      utf16[i * 2] = text.charCodeAt(i) & 0xff;
+      utf16[i * 2 + 1] = text.charCodeAt(i) >> 8;
+    }
+    const events = [...readBytes(utf16, 'export.json', { tenant: 't' })].flatMap((b) => b.events);
+    expect(
+      events.map((e) => [e.fields['EventID'], e.fields['Computer'], e.source.product]),
+    ).toEqual([[4624, 'dc01', 'windows']]);
   });
 
   it('maps Winlogbeat ECS documents to Windows names and keeps the ECS fields', () => {

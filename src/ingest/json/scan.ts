@@ -94,14 +94,14 @@ export function* scanJson(bytes: Uint8Array, from = 0): Generator<ScanItem> {
           for (;;) {
             const close = bytes.indexOf(QUOTE, q);
             if (close === -1 || close > nextLf) {
-              const end = close === -1 ? n : nextLf;
+              const atLf = nextLf < n;
+              const end = atLf ? nextLf : n;
               done = {
                 kind: 'broken',
                 start,
                 end,
                 line: startLine,
-                reason:
-                  close === -1 ? 'input ends inside a string' : 'a string runs into a line break',
+                reason: atLf ? 'a string runs into a line break' : 'input ends inside a string',
               };
               p = end;
               quiet = true;

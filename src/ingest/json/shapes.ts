@@ -73,7 +73,7 @@ export function shapeRecord(record: Record<string, unknown>, fileName: string): 
   return {
     shape: 'generic',
     fields,
-    source: {},
+    source: ecsSource(fields['event.dataset']),
     ts: firstTime(
       fields,
       '@timestamp',
@@ -172,6 +172,29 @@ function flatWindows(fields: Fields): Shaped {
       'EventReceivedTime',
     ),
   };
+}
+
+/** Elastic `event.dataset` values whose Sigma logsource is known (Filebeat / Elastic Agent modules). */
+const ECS_DATASETS: Readonly<Record<string, LogSource>> = {
+  'system.auth': { product: 'linux', service: 'auth' },
+  'system.syslog': { product: 'linux', service: 'syslog' },
+  'auditd.log': { product: 'linux', service: 'auditd' },
+  'aws.cloudtrail': { product: 'aws', service: 'cloudtrail' },
+  'okta.system': { product: 'okta', service: 'okta' },
+  'azure.auditlogs': { product: 'azure', service: 'auditlogs' },
+  'azure.signinlogs': { product: 'azure', service: 'signinlogs' },
+  'azure.activitylogs': { product: 'azure', service: 'activitylogs' },
+  'gcp.audit': { product: 'gcp', service: 'gcp.audit' },
+  'o365.audit': { product: 'm365', service: 'audit' },
+};
+
+/** The logsource an ECS document's `event.dataset` names (`zeek.conn` → zeek/conn), else none. */
+function ecsSource(dataset: Fields[string] | undefined): LogSource {
+  if (typeof dataset !== 'string') return {};
+  const known = ECS_DATASETS[dataset];
+  if (known) return known;
+  if (dataset.startsWith('zeek.')) return { product: 'zeek', service: dataset.slice(5) };
+  return {};
 }
 
 /** Okta, Azure (audit, sign-in, activity), GCP audit and Microsoft 365 audit records. */

@@ -39,6 +39,10 @@ class Writer {
       .chars(s)
       .u16(0);
   }
+  /** A start element whose name was written earlier, at chunk-relative `nameAt`. */
+  openShared(nameAt: number): this {
+    return this.u8(0x01).u16(0xffff).u32(0).u32(nameAt);
+  }
   open(name: string, template: boolean, attrs = false): this {
     this.u8(attrs ? 0x41 : 0x01);
     if (template) this.u16(0xffff);
@@ -249,5 +253,43 @@ describe('crafted templates', () => {
       'UserData.Channel': 'Security',
       Flags_Set: 'yes',
     });
+  });
+
+  it('a record that would expand exponentially is refused, quickly', () => {
+    // Template B: 200 empty <X/> elements. Template A: 1,000 instances of B. One record: A.
+    const w = new Writer(BINXML);
+    w.fragment().u8(0x0c).u8(1).u32(1);
+    w.u32(w.pos + 4);
+    w.u32(0);
+    for (let i = 0; i < 16; i++) w.u8(1);
+    const sizeA = w.pos;
+    w.u32(0);
+    const startA = w.pos;
+    w.fragment().open('A', true).u8(0x02);
+    // First instance of B carries B's definition inline.
+    w.u8(0x0c).u8(1).u32(2);
+    const defB = w.pos + 4;
+    w.u32(defB).u32(0);
+    for (let i = 0; i < 16; i++) w.u8(2);
+    const sizeB = w.pos;
+    w.u32(0);
+    const startB = w.pos;
+    w.fragment().open('B', true).u8(0x02);
+    const nameAt = w.pos + 1 + 2 + 4 + 4;
+    w.open('X', true).u8(0x03);
+    for (let i = 1; i < 200; i++) w.openShared(nameAt).u8(0x03);
+    w.u8(0x04).u8(0x00);
+    w.patch32(sizeB, w.pos - startB);
+    w.u32(0);
+    for (let i = 1; i < 1000; i++) w.u8(0x0c).u8(1).u32(2).u32(defB).u32(0);
+    w.u8(0x04).u8(0x00);
+    w.patch32(sizeA, w.pos - startA);
+    w.u32(0).u8(0x00);
+    const started = performance.now();
+    const batches = [...parseEvtx(file(w.bytes), 'bomb.evtx')];
+    expect(performance.now() - started).toBeLessThan(2000);
+    const bad = batches.flatMap((b) => b.issues).find((i) => i.code === 'EVTX_BAD_BINXML');
+    expect(bad?.message).toMatch(/more than 50000 elements/);
+    expect(batches.flatMap((b) => b.events)).toEqual([]);
   });
 });

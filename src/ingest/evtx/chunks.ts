@@ -1,4 +1,5 @@
 /** EVTX container layout: the file header, locating 64 KiB chunks, and reading the records of one chunk. */
+import { Buffer } from 'node:buffer';
 import type { Event, Issue, ReadBatch } from '../../core/index.ts';
 import { BinXmlError, Chunk } from './binxml.ts';
 import { crc32 } from './crc32.ts';
@@ -139,10 +140,22 @@ function recordAt(b: Uint8Array, p: number, end: number, strict = true): number 
   return size;
 }
 
-/** Next plausible record start after a bad one, or `end`. */
+const RECORD_MAGIC = Buffer.from([0x2a, 0x2a, 0x00, 0x00]);
+
+/** A Buffer view of the same bytes (no copy), for its native `indexOf`. */
+function view(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** Next plausible record start at or after `from`, or `end`. */
 function resync(b: Uint8Array, from: number, end: number): number {
-  for (let p = from; p + MIN_RECORD_SIZE <= end; p++) {
-    if (b[p] === 0x2a && b[p + 1] === 0x2a && recordAt(b, p, end) > 0) return p;
+  const buf = view(b);
+  let p = from;
+  while (p + MIN_RECORD_SIZE <= end) {
+    const at = buf.indexOf(RECORD_MAGIC, p);
+    if (at < 0 || at + MIN_RECORD_SIZE > end) return end;
+    if (recordAt(b, at, end) > 0) return at;
+    p = at + 1;
   }
   return end;
 }

@@ -1,6 +1,6 @@
 /** Turns an instantiated record tree into the flat fields Sigma rules name (`EventID`, `Image`, …). */
 import type { FieldValue, Fields } from '../../core/index.ts';
-import { Nested, NO_VALUES } from './binxml.ts';
+import { BinXmlError, Nested, NO_VALUES } from './binxml.ts';
 import type { AttrNode, ElementNode, Value, XNode } from './binxml.ts';
 import type { Scalar } from './values.ts';
 
@@ -138,8 +138,30 @@ function addRepeat(f: MutableFields, key: string, old: FieldValue, v: Part): voi
     add(f, `${dataSection}.${key}`, v);
     return;
   }
+  if (Array.isArray(old) && ownLists.has(old)) {
+    const list = old as (Scalar | null)[];
+    if (Array.isArray(v)) for (const x of v as readonly Scalar[]) list.push(x);
+    else list.push(v as Scalar);
+    return;
+  }
   const first: readonly (Scalar | null)[] = Array.isArray(old) ? old : [old as Scalar | null];
-  f[key] = first.concat(v);
+  const list = first.concat(v);
+  ownLists.add(list);
+  f[key] = list;
+}
+
+/** Lists this module made for repeated names, which it may extend in place. */
+const ownLists = new WeakSet<readonly unknown[]>();
+
+/**
+ * Elements one record may expand to. Templates can nest instances of other templates, so a small
+ * record could otherwise expand exponentially.
+ */
+const ELEMENT_BUDGET = 50_000;
+let budget = ELEMENT_BUDGET;
+
+function spend(): void {
+  if (--budget < 0) throw new BinXmlError(`record expands to more than ${ELEMENT_BUDGET} elements`);
 }
 
 /** Attribute keys are `Element_Attribute`; the concatenation is remembered per attribute. */
@@ -167,6 +189,7 @@ function emitGeneric(
   key: string,
   prefix: string,
 ): void {
+  spend();
   if (el.attrs.length > 0) emitAttrs(f, el, subs, key);
   const ch = el.children;
   if (!el.hasElement) {
@@ -223,6 +246,7 @@ function dataValue(
   subs: readonly Value[],
   prefix: string,
 ): Part | undefined {
+  spend();
   const ch = el.children;
   if (!el.hasElement && ch.length <= 1) {
     const only = ch[0];
@@ -251,6 +275,7 @@ function emitContainer(
   key: string,
   prefix: string,
 ): void {
+  spend();
   if (el.attrs.length > 0) emitAttrs(f, el, subs, key);
   const c = el.hasDynamic ? resolve(el, subs) : pureContent(el, subs);
   const text = join(c.parts);
@@ -322,6 +347,7 @@ export function flattenRecord(nodes: readonly XNode[]): Fields | null {
   if (root === null) return null;
   const f: MutableFields = {};
   dataSection = null;
+  budget = ELEMENT_BUDGET;
   const c = resolve(root.el, root.subs);
   for (let i = 0; i < c.els.length; i++) {
     const el = c.els[i] as ElementNode;

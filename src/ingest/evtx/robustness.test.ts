@@ -66,6 +66,16 @@ describe('damaged copies of security.evtx', () => {
     expect(events).toHaveLength(2261);
   });
 
+  it('chunks beyond the count in the file header are read too', () => {
+    const copy = Uint8Array.from(original);
+    copy[42] = 1;
+    copy[43] = 0;
+    const { events, issues } = read(copy);
+    expect(issues.map((i) => i.code)).toEqual(['EVTX_BAD_FILE_HEADER']); // its checksum no longer fits
+    expect(events).toHaveLength(2261);
+    expect(evtxChunks(copy, 'x').chunkOffsets).toEqual(evtxChunks(original, 'x').chunkOffsets);
+  });
+
   it('a chunk without its signature is recovered record by record', () => {
     const copy = Uint8Array.from(original);
     copy.fill(0, 4096 + 65536, 4096 + 65536 + 8);

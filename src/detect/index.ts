@@ -1,0 +1,15 @@
+/** The detect module's public face: Sigma loading, compiled rules, the runtime rule set, logsource routing and correlation. */
+export { loadRules, UNROUTED } from './sigma/load.ts';
+export type { LoadOptions, LoadResult } from './sigma/load.ts';
+export { RuleSet } from './sigma/match.ts';
+export { printRule, printNode, fieldsOf } from './sigma/ir.ts';
+export type { CompiledFilter, CompiledRoute, CompiledRule, IrNode, ValueTest } from './sigma/ir.ts';
+export type { LogsourceMap, RuleDocument, SourceRoute } from './sigma/source.ts';
+export {
+  logsourceKey,
+  parseLogsourceMap,
+  translateValue,
+  unservedFields,
+} from './sigma/logsource.ts';
+export type { MappedRoute, RoutingTable } from './sigma/logsource.ts';
+export * from './sigma/correlation/index.ts';

@@ -1,0 +1,55 @@
+/** Per-event matching state: the event's fields and a lazily filled cache of lowercased values. */
+import type { FieldValue, Fields, Scalar } from '../../core/index.ts';
+
+export type Low = string | null | readonly (string | null)[];
+
+/** Per-event state: the event's fields and a lazily filled cache of lowercased values, one slot per field name. */
+export class EvalCtx {
+  fields: Fields = {};
+  private gen = 1;
+  private stamps = new Int32Array(64);
+  private lows: (Low | undefined)[] = [];
+  private readonly slots = new Map<string, number>();
+
+  /** The slot number of a field name; closures resolve it once at build time. */
+  slot(name: string): number {
+    let s = this.slots.get(name);
+    if (s === undefined) {
+      s = this.slots.size;
+      this.slots.set(name, s);
+      if (s >= this.stamps.length) {
+        const bigger = new Int32Array(this.stamps.length * 2);
+        bigger.set(this.stamps);
+        this.stamps = bigger;
+      }
+    }
+    return s;
+  }
+
+  reset(fields: Fields): void {
+    this.fields = fields;
+    this.gen++;
+  }
+
+  /** Lowercased value of the field in `slot` (named `name`); `undefined` when absent. */
+  low(slot: number, name: string): Low | undefined {
+    if (this.stamps[slot] === this.gen) return this.lows[slot];
+    const raw = this.fields[name];
+    const v = raw === undefined ? undefined : lowerValue(raw);
+    this.stamps[slot] = this.gen;
+    this.lows[slot] = v;
+    return v;
+  }
+}
+
+export function scalarText(v: Scalar): string | null {
+  if (v === null) return null;
+  return typeof v === 'string' ? v : String(v);
+}
+
+function lowerValue(v: FieldValue): Low {
+  if (Array.isArray(v))
+    return (v as readonly Scalar[]).map((x) => scalarText(x)?.toLowerCase() ?? null);
+  const t = scalarText(v as Scalar);
+  return t === null ? null : t.toLowerCase();
+}

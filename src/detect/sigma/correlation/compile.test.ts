@@ -169,6 +169,23 @@ correlation:
     `);
   });
 
+  it('accepts empty tags and group-by lists but not an empty rules list', () => {
+    expect(
+      problems(`
+title: Empty lists
+tags: []
+correlation:
+  type: event_count
+  rules: []
+  group-by: []
+  timespan: 1h
+  condition: { gte: 2 }
+`),
+    ).toMatchInlineSnapshot(
+      `"error mr_test.yml:6:3 (correlation.rules): correlation.rules must not be an empty list"`,
+    );
+  });
+
   it('reports missing required parts at the correlation key', () => {
     expect(
       problems(`

@@ -92,7 +92,7 @@ function stringList(
   r: Reporter,
   v: unknown,
   path: Path,
-  opts: { unique: boolean; nonEmpty: boolean },
+  opts: { unique: boolean; nonEmpty: boolean; atLeastOne?: boolean },
 ): string[] | undefined {
   if (v === undefined || v === null) return undefined;
   const name = path.join('.');
@@ -118,7 +118,8 @@ function stringList(
     seen.add(item);
     out.push(item);
   });
-  if (opts.nonEmpty && v.length === 0) r.error(path, `${name} must not be an empty list`);
+  if (opts.atLeastOne === true && v.length === 0)
+    r.error(path, `${name} must not be an empty list`);
   return out;
 }
 
@@ -206,7 +207,9 @@ function parseCondition(
     if (type !== undefined && !NEEDS_FIELD.has(type)) {
       r.warn(fieldPath, `condition.field is ignored by type ${type}`);
     } else if (type === 'value_count') {
-      out.fields = stringList(r, fieldRaw, fieldPath, { unique: true, nonEmpty: true }) ?? [];
+      out.fields =
+        stringList(r, fieldRaw, fieldPath, { unique: true, nonEmpty: true, atLeastOne: true }) ??
+        [];
     } else if (typeof fieldRaw === 'string' && fieldRaw !== '') {
       out.fields = [fieldRaw];
     } else {
@@ -331,7 +334,11 @@ export function compileCorrelation(doc: RuleDocument): Result<CorrelationRule> {
   }
 
   const rulesRaw = corr['rules'];
-  const rules = stringList(r, rulesRaw, ['correlation', 'rules'], { unique: true, nonEmpty: true });
+  const rules = stringList(r, rulesRaw, ['correlation', 'rules'], {
+    unique: true,
+    nonEmpty: true,
+    atLeastOne: true,
+  });
   if (rulesRaw === undefined || rulesRaw === null) {
     r.error(
       ['correlation'],

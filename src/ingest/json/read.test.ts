@@ -121,6 +121,40 @@ describe('JSON reader: SigmaHQ regression twins', () => {
   });
 });
 
+describe('JSON reader: xmltodict-style Windows events', () => {
+  it('reads @attributes and Data items named by @Name', () => {
+    const doc = {
+      Event: {
+        '@xmlns': 'http://schemas.microsoft.com/win/2004/08/events/event',
+        System: {
+          Provider: { '@Name': 'Microsoft-Windows-Security-Auditing', '@Guid': '{54849625}' },
+          EventID: '4688',
+          TimeCreated: { '@SystemTime': '2024-01-02T03:04:05.000Z' },
+          Channel: 'Security',
+          Computer: 'ws01',
+        },
+        EventData: {
+          Data: [
+            { '@Name': 'NewProcessName', '#text': 'C:\\Windows\\System32\\whoami.exe' },
+            { '@Name': 'CommandLine' },
+          ],
+        },
+      },
+    };
+    const e = read(JSON.stringify(doc)).events[0];
+    expect(e?.fields).toEqual({
+      Provider_Name: 'Microsoft-Windows-Security-Auditing',
+      Provider_Guid: '{54849625}',
+      EventID: 4688,
+      TimeCreated_SystemTime: '2024-01-02T03:04:05.000Z',
+      Channel: 'Security',
+      Computer: 'ws01',
+      NewProcessName: 'C:\\Windows\\System32\\whoami.exe',
+      CommandLine: '',
+    });
+  });
+});
+
 describe('JSON reader: framing and recovery', () => {
   it('reads NDJSON and reports a bad object in the middle with its line, reading the rest', () => {
     const text = ['{"a":1}', '{"a":2,"b":', '{"a":3}', '{"a":4,}', '', '{"a":5}'].join('\n');

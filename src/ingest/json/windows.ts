@@ -42,7 +42,7 @@ export function flattenWindowsEvent(event: Record<string, unknown>): Fields {
   const out: Fields = {};
   for (const section in event) {
     const v = event[section];
-    if (section === ATTRS) continue;
+    if (section === ATTRS || section.startsWith('@')) continue;
     if (section === 'EventData' || section === 'UserData') container(out, section, v);
     else if (section === 'System') element(out, v, section, '');
     else element(out, v, section, `${section}.`);
@@ -86,7 +86,8 @@ function element(out: Fields, v: unknown, key: string, prefix: string): void {
     if (name === ATTRS) attributes(out, key, child);
     else if (name === TEXT) {
       if (child !== '') add(out, key, child);
-    } else element(out, child, prefix + name, prefix);
+    } else if (name.startsWith('@')) attributes(out, key, { [name.slice(1)]: child });
+    else element(out, child, prefix + name, prefix);
   }
 }
 
@@ -102,7 +103,30 @@ function container(out: Fields, section: string, v: unknown): void {
     if (name === ATTRS) attributes(out, section, x);
     else if (name === TEXT) {
       if (x !== '') add(out, section, x);
-    } else if (isScalar(x)) add(out, name, x);
+    } else if (name.startsWith('@')) attributes(out, section, { [name.slice(1)]: x });
+    else if (isScalar(x)) add(out, name, x);
+    else if (name === 'Data' && hasNamedItems(x)) namedData(out, x);
     else element(out, x, name, '');
   }
+}
+
+/** xmltodict-style `Data: [{"@Name": "X", "#text": "v"}, …]` (Splunk, Python exports). */
+function hasNamedItems(x: unknown): boolean {
+  const items = Array.isArray(x) ? x : [x];
+  return items.some((i) => isObject(i) && typeof i['@Name'] === 'string');
+}
+
+function namedData(out: Fields, x: unknown): void {
+  const positional: unknown[] = [];
+  for (const item of Array.isArray(x) ? x : [x]) {
+    if (isObject(item) && typeof item['@Name'] === 'string') {
+      const v = item[TEXT];
+      add(out, item['@Name'], v === undefined || v === null ? '' : v);
+    } else if (isObject(item)) {
+      positional.push(item[TEXT]);
+    } else {
+      positional.push(item);
+    }
+  }
+  if (positional.length > 0) add(out, 'Data', positional.length === 1 ? positional[0] : positional);
 }

@@ -62,7 +62,8 @@ export function correlate(
   for (const d of ordered) {
     if (engine.shouldReport(d.rule)) out.push(d);
     if (engine.referenced.has(d.rule.id) || (d.rule.name && engine.referenced.has(d.rule.name))) {
-      out.push(...engine.push(d));
+      // A chained correlation's inner hits are reported only if the outer rule asks for them.
+      for (const hit of engine.push(d)) if (engine.shouldReport(hit.rule)) out.push(hit);
     }
   }
   return out;

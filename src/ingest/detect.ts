@@ -16,8 +16,8 @@ function startsWith(bytes: Uint8Array, magic: readonly number[]): boolean {
 
 /**
  * The format of `bytes`, or undefined when nothing matches. Text formats are judged on the first
- * non-empty lines: auditd when any holds an audit record, syslog when most start with a syslog
- * header. `name` only breaks ties for text that matches nothing (`*.json`, `audit.log`, …).
+ * non-empty lines: auditd when most hold an audit record, syslog when most start with a syslog
+ * header (audit records forwarded through syslog among ordinary lines stay syslog). `name` only breaks ties for text that matches nothing (`*.json`, `audit.log`, …).
  */
 export function detectFormat(bytes: Uint8Array, name = ''): DetectedFormat | undefined {
   if (startsWith(bytes, EVTX_MAGIC)) return 'evtx';
@@ -40,7 +40,7 @@ export function detectFormat(bytes: Uint8Array, name = ''): DetectedFormat | und
     .split('\n')
     .slice(0, SNIFF_LINES)
     .filter((l) => l.trim() !== '' && !l.startsWith('#'));
-  if (lines.some(looksLikeAuditd)) return 'auditd';
+  if (lines.filter(looksLikeAuditd).length * 2 > lines.length) return 'auditd';
   const syslog = lines.filter(looksLikeSyslog).length;
   if (lines.length > 0 && syslog * 2 > lines.length) return 'syslog';
   return formatFromName(name);

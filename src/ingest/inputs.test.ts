@@ -174,6 +174,9 @@ describe('format detection', () => {
     expect(detectFormat(enc('[{"a":1}]'))).toBe('json');
     expect(detectFormat(enc(ZEEK))).toBe('zeek');
     expect(detectFormat(enc(AUDIT))).toBe('auditd');
+    expect(detectFormat(enc(`${SYSLOG}${SYSLOG}Jul  7 10:51:24 h audispd: ${AUDIT}`))).toBe(
+      'syslog',
+    );
     expect(detectFormat(enc(`# header\n${SYSLOG}${SYSLOG}`))).toBe('syslog');
     expect(detectFormat(enc('<13>1 2024-01-01T00:00:00Z h app - - - hi\n'))).toBe('syslog');
     expect(detectFormat(enc('date,user\n2024,bob\n'))).toBeUndefined();

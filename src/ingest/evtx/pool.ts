@@ -1,5 +1,5 @@
 /** Parses EVTX files on worker threads: the chunks of one file are spread over the workers. */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -97,10 +97,7 @@ export class EvtxPool {
   async *parseFile(path: string, tenant = 'local'): AsyncGenerator<ReadBatch, void, undefined> {
     let bytes: Uint8Array;
     try {
-      const data = await readFile(path);
-      const shared = new Uint8Array(new SharedArrayBuffer(data.length));
-      shared.set(data);
-      bytes = shared;
+      bytes = await readShared(path);
     } catch (e) {
       yield { file: path, events: [], issues: [ioIssue(path, e)] };
       return;
@@ -115,23 +112,28 @@ export class EvtxPool {
       return;
     }
     const job = new FileJob(path, chunkOffsets.length);
-    const per = Math.max(1, Math.ceil(chunkOffsets.length / (this.size * 4)));
-    const mine: Pending[] = [];
+    // Small tasks balance the workers; a window of tasks ahead of the reader bounds memory.
+    const per = Math.min(MAX_CHUNKS_PER_TASK, Math.ceil(chunkOffsets.length / (this.size * 4)));
+    const ahead = per * this.size * 3;
+    const tasks: Pending[] = [];
     for (let first = 0; first < chunkOffsets.length; first += per) {
       const task: ChunkTask = {
         id: this.nextId++,
         buffer: bytes.buffer as SharedArrayBuffer,
+        length: bytes.length,
         file: path,
         tenant,
         offsets: chunkOffsets.slice(first, first + per),
       };
-      const p: Pending = { job, task, first, received: 0 };
-      mine.push(p);
-      this.queue.push(p);
+      tasks.push({ job, task, first, received: 0 });
     }
-    this.pump();
+    let queued = 0;
     try {
       for (let i = 0; i < chunkOffsets.length; i++) {
+        while (queued < tasks.length && (tasks[queued]?.first ?? 0) <= i + ahead) {
+          this.queue.push(tasks[queued++] as Pending);
+        }
+        this.pump();
         const batch = await job.take(i);
         yield i === 0 && issues.length > 0
           ? { file: path, events: batch.events, issues: [...issues, ...batch.issues] }
@@ -139,8 +141,8 @@ export class EvtxPool {
       }
     } finally {
       job.cancelled = true;
-      for (const p of mine) {
-        const at = this.queue.indexOf(p);
+      for (let t = 0; t < queued; t++) {
+        const at = this.queue.indexOf(tasks[t] as Pending);
         if (at >= 0) this.queue.splice(at, 1);
       }
     }
@@ -202,6 +204,26 @@ export class EvtxPool {
     worker.unref();
     this.slots.push(slot);
     return slot;
+  }
+}
+
+const MAX_CHUNKS_PER_TASK = 8;
+
+/** Reads a whole file straight into shared memory, which every worker then reads without a copy. */
+async function readShared(path: string): Promise<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const bytes = new Uint8Array(new SharedArrayBuffer(size));
+    let done = 0;
+    while (done < size) {
+      const { bytesRead } = await handle.read(bytes, done, size - done, done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return done === size ? bytes : bytes.subarray(0, done);
+  } finally {
+    await handle.close();
   }
 }
 

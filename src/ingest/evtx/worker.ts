@@ -9,6 +9,8 @@ import { Utf16 } from './values.ts';
 export interface ChunkTask {
   readonly id: number;
   readonly buffer: SharedArrayBuffer;
+  /** Bytes of `buffer` that belong to the file. */
+  readonly length: number;
   readonly file: string;
   readonly tenant: string;
   readonly offsets: readonly number[];
@@ -24,7 +26,7 @@ export interface WorkerReply {
 const port = parentPort;
 if (port !== null) {
   port.on('message', (task: ChunkTask) => {
-    const text = new Utf16(new Uint8Array(task.buffer));
+    const text = new Utf16(new Uint8Array(task.buffer, 0, task.length));
     for (let i = 0; i < task.offsets.length; i++) {
       const batch = readChunkSafely(text, task.offsets[i] ?? 0, task.file, task.tenant);
       const reply: WorkerReply = { id: task.id, index: i, batch: pack(batch) };

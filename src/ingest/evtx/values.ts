@@ -297,10 +297,11 @@ export class Utf16 {
     return (nul < 0 ? s : s.slice(0, nul)).trimEnd();
   }
 
+  /** Windows-1252 string value, cut and trimmed like `value`. */
   ansi(p: number, size: number): string {
     const s = ansiDecoder.decode(this.bytes.subarray(p, p + size));
     const nul = s.indexOf('\0');
-    return nul < 0 ? s : s.slice(0, nul);
+    return (nul < 0 ? s : s.slice(0, nul)).trimEnd();
   }
 }
 

@@ -46,8 +46,24 @@ export function flattenInto(out: Fields, prefix: string, value: unknown): void {
   }
 }
 
+/**
+ * The flat fields of an object. An object that is flat already (only scalars and lists of scalars,
+ * as NXLog and Zeek write) is returned as it is, not copied: the caller must own it (a fresh
+ * `JSON.parse` result).
+ */
 export function flatten(value: Record<string, unknown>): Fields {
+  if (isFlat(value)) return value as Fields;
   const out: Fields = {};
   flattenInto(out, '', value);
   return out;
+}
+
+function isFlat(value: Record<string, unknown>): boolean {
+  for (const key in value) {
+    const v = value[key];
+    if (isScalar(v)) continue;
+    if (Array.isArray(v) && v.every(isScalar)) continue;
+    return false;
+  }
+  return true;
 }

@@ -38,6 +38,7 @@ const RULE = {
   bruteForce: '2e8f90c0-3255-427d-8e59-262c6780a48e',
   spray: '85a1cc73-e32d-466e-be77-0853d3800666',
   bruteThenSuccess: '86d97b64-b26c-4b7c-a85c-34ac0eb5265f',
+  bruteForceStep: '890350be-723a-48a4-8cf4-99512bfe1048',
   discoveryBurst: '1bd394f9-2a28-4309-8842-468decab328b',
   sshBruteForce: 'fdc990a6-8226-4d5e-a7ec-800520baccb6',
 } as const;
@@ -134,6 +135,7 @@ describe('rules/: loading', () => {
     expect(d.correlations.map((c) => c.id).sort()).toEqual(
       [
         RULE.bruteForce,
+        RULE.bruteForceStep,
         RULE.spray,
         RULE.bruteThenSuccess,
         RULE.discoveryBurst,
@@ -151,13 +153,19 @@ describe('rules/: loading', () => {
     const problems: string[] = [];
     for (const file of yamlFiles(rulesDir)) {
       const rel = relative(rulesDir, file);
-      for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
+      for (const [index, doc] of parseAllDocuments(readFileSync(file, 'utf8')).entries()) {
         const r = doc.toJS() as Record<string, unknown>;
-        const say = (m: string): void => void problems.push(`${rel}: ${m}`);
+        const say = (m: string): void => void problems.push(`${rel}#${index}: ${m}`);
         const id = str(r['id']);
         if (!uuid4.test(id)) say('id is not a random (v4) UUID');
         if (ids.has(id)) say('duplicate id');
         ids.add(id);
+        // Later documents of a file are steps of the correlation in the first; only it carries metadata.
+        if (index > 0) {
+          if (r['correlation'] === undefined || typeof r['name'] !== 'string')
+            say('step without a name');
+          continue;
+        }
         if (r['author'] !== 'Vigil') say('author is not Vigil');
         if (!['stable', 'test', 'experimental'].includes(str(r['status']))) say('status');
         if (!['informational', 'low', 'medium', 'high', 'critical'].includes(str(r['level'])))

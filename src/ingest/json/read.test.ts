@@ -197,6 +197,14 @@ describe('JSON reader: framing and recovery', () => {
     );
     expect(ct.events[0]?.source).toEqual({ product: 'aws', service: 'cloudtrail' });
     expect(ct.events[0]?.ts).toBe(Date.UTC(2024, 4, 1));
+    const wrapped = read(
+      '{"Records": [\n{"eventVersion":"1","eventSource":"a","eventName":"X"},\n{"bad":,\n{"eventVersion":"1","eventSource":"b","eventName":"Y"}\n]}\n',
+    );
+    expect(wrapped.events.map((e) => [e.fields['eventSource'], e.origin.recordId])).toEqual([
+      ['a', 2],
+      ['b', 4],
+    ]);
+    expect(wrapped.issues.map((i) => [i.code, i.at?.line])).toEqual([['READ_BAD_JSON', 3]]);
     const dump = read('Record 1\n{"a":1}\nRecord 2\n{"a":2}\n');
     expect(dump.issues).toEqual([]);
     expect(dump.events).toHaveLength(2);

@@ -12,9 +12,16 @@ const EVTX_DUMP_SEPARATOR = /^Record \d+\s*$/;
 
 export function* readJson(bytes: Uint8Array, ctx: ReadContext): Generator<ReadBatch> {
   const out = new Batcher(ctx.file);
-  for (const item of scanJson(bytes, bomLength(bytes))) {
+  const wrapper = recordsWrapper(bytes);
+  const items =
+    wrapper === undefined
+      ? scanJson(bytes, bomLength(bytes))
+      : scanJson(bytes, wrapper.from, { inArray: true, line: wrapper.line });
+  for (const item of items) {
     const at = { file: ctx.file, line: item.line, offset: item.start };
-    if (item.kind === 'noise') {
+    if (item.kind === 'noise' && wrapper !== undefined && isClosingBrace(bytes, item)) {
+      // the `}` that closes the wrapper
+    } else if (item.kind === 'noise') {
       const text = decodeUtf8(bytes.subarray(item.start, Math.min(item.end, item.start + 200)));
       if (!EVTX_DUMP_SEPARATOR.test(text)) {
         out.issue(makeIssue('READ_BAD_JSON', `text outside any JSON value: ${clip(text)}`, at));
@@ -46,6 +53,25 @@ export function* readJson(bytes: Uint8Array, ctx: ReadContext): Generator<ReadBa
     if (out.full) yield out.take();
   }
   yield* out.rest();
+}
+
+const WRAPPER = /^\s*\{\s*"(?:Records|records)"\s*:\s*\[/;
+
+/**
+ * A file that opens with `{"Records": [` (CloudTrail) or `{"records": [` (Azure): where its array's
+ * content starts, so the records are read one by one and one bad record costs only itself.
+ */
+function recordsWrapper(bytes: Uint8Array): { from: number; line: number } | undefined {
+  const start = bomLength(bytes);
+  const head = decodeUtf8(bytes.subarray(start, start + 256));
+  const m = WRAPPER.exec(head);
+  if (!m) return undefined;
+  const from = start + new TextEncoder().encode(m[0]).length;
+  return { from, line: 1 + (m[0].match(/\n/g)?.length ?? 0) };
+}
+
+function isClosingBrace(bytes: Uint8Array, item: { start: number; end: number }): boolean {
+  return decodeUtf8(bytes.subarray(item.start, item.end)).trim() === '}';
 }
 
 /** `{"Records": […]}` (CloudTrail) and `{"records": […]}` (Azure exports) hold the real records. */

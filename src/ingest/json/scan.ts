@@ -36,11 +36,16 @@ const CLOSE_BRACKET = 93;
  * while a record is still open ends that record as broken and starts a new one, and so does a
  * raw line break inside a string, so one bad object never swallows the ones after it.
  */
-export function* scanJson(bytes: Uint8Array, from = 0): Generator<ScanItem> {
+export function* scanJson(
+  bytes: Uint8Array,
+  from = 0,
+  /** Start inside an array (after the `[` of a `{"Records": [` wrapper), on this line. */
+  opts: { readonly inArray?: boolean; readonly line?: number } = {},
+): Generator<ScanItem> {
   const n = bytes.length;
   let pos = from;
-  let line = 1;
-  let inArray = false;
+  let line = opts.line ?? 1;
+  let inArray = opts.inArray ?? false;
   /** After a broken record, the rest of its lines are not reported again as noise. */
   let quiet = false;
   let nextLf = -1;

@@ -72,7 +72,9 @@ describe.skipIf(!installed)('evtxexport agrees on every value', () => {
           const mine = fields[key];
           if (Array.isArray(mine)) continue;
           compared++;
-          const a = normal(mine === undefined || mine === null ? '' : String(mine));
+          const a = normal(
+            typeof mine === 'string' ? mine : mine == null ? '' : JSON.stringify(mine),
+          );
           const b = normal(unescape(theirs));
           if (a !== b) wrong.push(`${path.basename(file)} ${key}: ${a} vs ${b}`);
         }

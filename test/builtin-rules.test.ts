@@ -1,4 +1,5 @@
 /** Vigil's own detection content: every rule in rules/ loads cleanly, and each stage of the samples raises its rule. */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -356,6 +357,36 @@ describe('samples/quickstart: the WS-FIN-07 / SRV-DB-01 intrusion', () => {
     expect(ids.has(RULE.successLogon)).toBe(false);
     expect(ids.has(RULE.discovery)).toBe(true);
     expect(reported.some((r) => r.group?.['IpAddress'] === '10.20.5.40')).toBe(false);
+  });
+
+  it('is what the README quick start shows: `vigil scan samples/quickstart` reports every stage', () => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        join(repo, 'bin/vigil.js'),
+        'scan',
+        'samples/quickstart',
+        '--format',
+        'jsonl',
+        '--no-progress',
+      ],
+      { cwd: repo, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
+    );
+    expect(r.status).toBe(0);
+    const reported = new Set(
+      r.stdout
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => str((JSON.parse(l) as Record<string, unknown>)['rule_id'])),
+    );
+    const stages = [
+      RULE.officeChild, RULE.encodedCradle, RULE.exeDrop, RULE.uacRegistry, RULE.uacChild,
+      RULE.schtasksCreate, RULE.task4698, RULE.discovery, RULE.discoveryBurst, RULE.lsass,
+      RULE.bruteForce, RULE.spray, RULE.bruteThenSuccess, RULE.serviceInstall, RULE.securityCleared,
+    ]; // prettier-ignore
+    expect(stages.filter((id) => !reported.has(id))).toEqual([]);
+    const allowed = new Set<string>([...stages, RULE.eventlogCleared]);
+    expect([...reported].filter((id) => !allowed.has(id))).toEqual([]);
   });
 
   // Known failure, not in rules/: event 104 carries `Channel` in UserData as well as in System. The EVTX reader

@@ -341,6 +341,233 @@ function rootOf(nodes: readonly XNode[]): { el: ElementNode; subs: readonly Valu
   return null;
 }
 
+/*
+ * Compiled plans. Most sections of a template (System, EventData, UserData) have a fixed shape:
+ * elements whose content is one literal or one substitution. Such a section is compiled once
+ * per template into a flat list of steps with precomputed field names; a record then only runs
+ * the steps over its values. Any shape a plan does not cover (mixed content, elements inside
+ * Data, computed Data names) keeps the walk, and so does a record whose content substitution
+ * holds a nested fragment.
+ */
+
+const S_SECTION = 0; // enter System (text '') or a data section (text = its name)
+const S_ATTR = 1; // attribute `attr` → `key`, when not empty
+const S_TEXT = 2; // literal text → `key` (skipped at compile time when empty)
+const S_SUB = 3; // substitution `index` → `key`, when not empty
+const S_DATA_TEXT = 4; // named <Data> literal → `key`, even when empty
+const S_DATA_SUB = 5; // named <Data> substitution → `key`, "" when empty
+const S_POS_TEXT = 6; // unnamed <Data> literal → the positional list
+const S_POS_SUB = 7; // unnamed <Data> substitution → the positional list (arrays spread)
+const S_POS_END = 8; // the positional list → `key`
+
+interface Step {
+  readonly s: number;
+  readonly key: string;
+  readonly index: number;
+  readonly text: string;
+  readonly attr: AttrNode | null;
+}
+
+interface Plan {
+  readonly steps: readonly Step[];
+  /** Substitutions in content position: a nested fragment there needs the walk. */
+  readonly content: readonly number[];
+}
+
+function step(s: number, key: string, index = -1, text = '', attr: AttrNode | null = null): Step {
+  return { s, key, index, text, attr };
+}
+
+class PlanBuilder {
+  readonly steps: Step[] = [];
+  readonly content: number[] = [];
+
+  attrs(el: ElementNode, key: string): void {
+    for (const a of el.attrs) {
+      if (a.name === 'xmlns' || a.name.startsWith('xmlns:')) continue;
+      this.steps.push(step(S_ATTR, key + '_' + a.name, -1, '', a));
+    }
+  }
+
+  /** Mirrors emitGeneric; false when the shape needs the walk. */
+  generic(el: ElementNode, key: string, prefix: string): boolean {
+    this.attrs(el, key);
+    const ch = el.children;
+    if (!el.hasElement && el.hasDynamic) {
+      const only = ch[0];
+      if (ch.length !== 1 || only?.k !== 2) return false;
+      this.content.push(only.index);
+      this.steps.push(step(S_SUB, key, only.index));
+      return true;
+    }
+    if (el.hasDynamic) return false;
+    let text = '';
+    for (const n of ch) {
+      if (n.k === 0) {
+        if (!this.generic(n, prefix === '' ? n.name : prefix + n.name, prefix)) return false;
+      } else if (n.k === 1) text += n.text;
+    }
+    if (text !== '') this.steps.push(step(S_TEXT, key, -1, text));
+    return true;
+  }
+
+  /** Mirrors emitContainer. */
+  container(el: ElementNode, key: string, prefix: string): boolean {
+    this.attrs(el, key);
+    if (el.hasDynamic) return false;
+    let text = '';
+    for (const n of el.children) if (n.k === 1) text += n.text;
+    if (text !== '') this.steps.push(step(S_TEXT, key, -1, text));
+    let named = false;
+    for (const d of el.children) {
+      if (d.k !== 0 || d.name !== 'Data') continue;
+      const n = staticName(d);
+      if (n === undefined) return false;
+      if (n !== null && n !== '') named = true;
+    }
+    let positional = false;
+    for (const d of el.children) {
+      if (d.k !== 0) continue;
+      if (d.name !== 'Data') {
+        if (!this.generic(d, prefix + d.name, prefix)) return false;
+        continue;
+      }
+      const n = staticName(d);
+      if (named && (n === null || n === undefined || n === '')) continue;
+      const ch = d.children;
+      const only = ch[0];
+      if (d.hasElement || ch.length > 1) return false;
+      if (only === undefined) {
+        this.steps.push(named ? step(S_DATA_TEXT, prefix + (n ?? '')) : step(S_POS_TEXT, ''));
+      } else if (only.k === 1) {
+        this.steps.push(
+          named
+            ? step(S_DATA_TEXT, prefix + (n ?? ''), -1, only.text)
+            : step(S_POS_TEXT, '', -1, only.text),
+        );
+      } else if (only.k === 2) {
+        this.content.push(only.index);
+        this.steps.push(
+          named
+            ? step(S_DATA_SUB, prefix + (n ?? ''), only.index)
+            : step(S_POS_SUB, '', only.index),
+        );
+      } else return false;
+      if (!named) positional = true;
+    }
+    if (positional) this.steps.push(step(S_POS_END, prefix + 'Data'));
+    return true;
+  }
+}
+
+/** A Data element's Name when it is literal text; null without one; undefined when computed. */
+function staticName(d: ElementNode): string | null | undefined {
+  for (const a of d.attrs) {
+    if (a.name !== 'Name') continue;
+    let s = '';
+    for (const p of a.parts) {
+      if (p.k !== 1) return undefined;
+      s += p.text;
+    }
+    return s;
+  }
+  return null;
+}
+
+/** The plan of one top-level section (System, EventData, UserData, …), or null for the walk. */
+function compile(el: ElementNode): Plan | null {
+  const b = new PlanBuilder();
+  b.steps.push(step(S_SECTION, '', -1, el.name === 'System' ? '' : el.name));
+  const ok =
+    el.name === 'System'
+      ? b.generic(el, 'System', '')
+      : el.name === 'EventData' || el.name === 'UserData'
+        ? b.container(el, el.name, '')
+        : b.generic(el, el.name, el.name + '.');
+  return ok ? { steps: b.steps, content: b.content } : null;
+}
+
+const plans = new WeakMap<ElementNode, Plan | null>();
+let plansOn = true;
+
+/** Turns compiled plans off (on by default): for tests that hold plans to the walk, and benches. */
+export function useCompiledPlans(on: boolean): void {
+  plansOn = on;
+}
+
+function planFor(el: ElementNode, subs: readonly Value[]): Plan | null {
+  if (!plansOn) return null;
+  let plan = plans.get(el);
+  if (plan === undefined) {
+    plan = compile(el);
+    plans.set(el, plan);
+  }
+  if (plan === null) return null;
+  for (const i of plan.content) if (subs[i] instanceof Nested) return null;
+  return plan;
+}
+
+function run(plan: Plan, f: MutableFields, subs: readonly Value[]): void {
+  let list: Scalar[] | null = null;
+  for (const st of plan.steps) {
+    switch (st.s) {
+      case S_SECTION:
+        dataSection = st.text === '' ? null : st.text;
+        break;
+      case S_ATTR: {
+        const v = attrValue(st.attr as AttrNode, subs);
+        if (v !== null && v !== '') add(f, st.key, v);
+        break;
+      }
+      case S_TEXT:
+      case S_DATA_TEXT:
+        add(f, st.key, st.text);
+        break;
+      case S_SUB: {
+        const v = subs[st.index];
+        if (v !== null && v !== undefined && v !== '') add(f, st.key, v as Part);
+        break;
+      }
+      case S_DATA_SUB:
+        add(f, st.key, (subs[st.index] ?? '') as Part);
+        break;
+      case S_POS_TEXT:
+        (list ??= []).push(st.text);
+        break;
+      case S_POS_SUB: {
+        const v = (subs[st.index] ?? '') as Part;
+        list ??= [];
+        if (Array.isArray(v)) for (const x of v as readonly Scalar[]) list.push(x);
+        else list.push(v as Scalar);
+        break;
+      }
+      case S_POS_END:
+        if (list !== null && list.length > 0) {
+          add(f, st.key, list.length === 1 ? (list[0] as Scalar) : list);
+        }
+        list = null;
+        break;
+    }
+  }
+}
+
+/** One top-level section of the record: by its compiled plan, or by the walk. */
+function emitSection(f: MutableFields, el: ElementNode, subs: readonly Value[]): void {
+  const plan = planFor(el, subs);
+  if (plan !== null) {
+    run(plan, f, subs);
+    return;
+  }
+  if (el.name === 'System') {
+    dataSection = null;
+    emitGeneric(f, el, subs, 'System', '');
+    return;
+  }
+  dataSection = el.name;
+  if (el.name === 'EventData' || el.name === 'UserData') emitContainer(f, el, subs, el.name, '');
+  else emitGeneric(f, el, subs, el.name, el.name + '.');
+}
+
 /** Flat fields of one record, or `null` when the BinXML holds no element. */
 export function flattenRecord(nodes: readonly XNode[]): Fields | null {
   const root = rootOf(nodes);
@@ -348,18 +575,10 @@ export function flattenRecord(nodes: readonly XNode[]): Fields | null {
   const f: MutableFields = {};
   dataSection = null;
   budget = ELEMENT_BUDGET;
+  // Event's children: System inline, the data section often a nested fragment (a substitution).
   const c = resolve(root.el, root.subs);
   for (let i = 0; i < c.els.length; i++) {
-    const el = c.els[i] as ElementNode;
-    const s = c.subs[i] ?? NO_VALUES;
-    if (el.name === 'System') {
-      dataSection = null;
-      emitGeneric(f, el, s, 'System', '');
-      continue;
-    }
-    dataSection = el.name;
-    if (el.name === 'EventData' || el.name === 'UserData') emitContainer(f, el, s, el.name, '');
-    else emitGeneric(f, el, s, el.name, el.name + '.');
+    emitSection(f, c.els[i] as ElementNode, c.subs[i] ?? NO_VALUES);
   }
   dataSection = null;
   for (const k of NUMERIC_SYSTEM) {

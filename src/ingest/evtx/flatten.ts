@@ -372,6 +372,8 @@ interface Plan {
   readonly steps: readonly Step[];
   /** Substitutions in content position: a nested fragment there needs the walk. */
   readonly content: readonly number[];
+  /** Elements the plan stands for, spent from the record's element budget. */
+  readonly elements: number;
 }
 
 function step(s: number, key: string, index = -1, text = '', attr: AttrNode | null = null): Step {
@@ -381,8 +383,10 @@ function step(s: number, key: string, index = -1, text = '', attr: AttrNode | nu
 class PlanBuilder {
   readonly steps: Step[] = [];
   readonly content: number[] = [];
+  elements = 0;
 
   attrs(el: ElementNode, key: string): void {
+    this.elements++;
     for (const a of el.attrs) {
       if (a.name === 'xmlns' || a.name.startsWith('xmlns:')) continue;
       this.steps.push(step(S_ATTR, key + '_' + a.name, -1, '', a));
@@ -437,6 +441,7 @@ class PlanBuilder {
       const ch = d.children;
       const only = ch[0];
       if (d.hasElement || ch.length > 1) return false;
+      this.elements++;
       if (only === undefined) {
         this.steps.push(named ? step(S_DATA_TEXT, prefix + (n ?? '')) : step(S_POS_TEXT, ''));
       } else if (only.k === 1) {
@@ -484,7 +489,7 @@ function compile(el: ElementNode): Plan | null {
       : el.name === 'EventData' || el.name === 'UserData'
         ? b.container(el, el.name, '')
         : b.generic(el, el.name, el.name + '.');
-  return ok ? { steps: b.steps, content: b.content } : null;
+  return ok ? { steps: b.steps, content: b.content, elements: b.elements } : null;
 }
 
 const plans = new WeakMap<ElementNode, Plan | null>();
@@ -508,6 +513,8 @@ function planFor(el: ElementNode, subs: readonly Value[]): Plan | null {
 }
 
 function run(plan: Plan, f: MutableFields, subs: readonly Value[]): void {
+  budget -= plan.elements;
+  if (budget < 0) throw new BinXmlError(`record expands to more than ${ELEMENT_BUDGET} elements`);
   let list: Scalar[] | null = null;
   for (const st of plan.steps) {
     switch (st.s) {

@@ -78,6 +78,9 @@ interface Template {
 export class Chunk {
   private readonly names = new Map<number, string>();
   private readonly templates = new Map<number, Template>();
+  /** Out-parameters of `nameRef` and `instance`, read right after each call. */
+  private readonly nameOut = { name: '' };
+  private readonly instOut: { node: InstanceNode | null } = { node: null };
   /** End of the chunk's readable bytes (absolute). */
   readonly end: number;
 
@@ -220,8 +223,8 @@ export class Chunk {
     const st = new FragmentState();
     const top = st.top;
     const stack = st.stack;
-    const nameOut = { name: '' };
-    const instOut: { node: InstanceNode | null } = { node: null };
+    const nameOut = this.nameOut;
+    const instOut = this.instOut;
 
     while (p < end) {
       const token = b[p] ?? 0;

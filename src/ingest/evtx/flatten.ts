@@ -598,5 +598,30 @@ export function flattenRecord(nodes: readonly XNode[]): Fields | null {
 /** Milliseconds of an ISO `…Z` timestamp such as `TimeCreated_SystemTime`; NaN when absent. */
 export function timeMs(v: FieldValue | undefined): number {
   if (typeof v !== 'string') return Number.NaN;
+  // The shape this reader writes (`2025-11-27T07:40:10.165324Z`), read without Date.parse.
+  const year = digits(v, 0, 4);
+  if (v.length === 27 && v.charCodeAt(26) === 90 && v.charCodeAt(19) === 46 && year >= 100) {
+    const t = Date.UTC(
+      year,
+      digits(v, 5, 7) - 1,
+      digits(v, 8, 10),
+      digits(v, 11, 13),
+      digits(v, 14, 16),
+      digits(v, 17, 19),
+      digits(v, 20, 23),
+    );
+    if (!Number.isNaN(t)) return t;
+  }
   return Date.parse(v);
+}
+
+/** The decimal number in `s[from, to)`, NaN when a character is not a digit. */
+function digits(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number.NaN;
+    n = n * 10 + d;
+  }
+  return n;
 }

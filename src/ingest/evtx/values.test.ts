@@ -102,6 +102,8 @@ describe('values', () => {
     });
     expect(systemtimeIso(st, 0)).toBe('2025-11-27T07:40:10.165000Z');
     expect(systemtimeIso(new Uint8Array(16), 0)).toBe('1601-01-01T00:00:00.000000Z');
+    v.setUint16(0, 99, true);
+    expect(systemtimeIso(st, 0)).toBe('0099-11-27T07:40:10.165000Z');
   });
 
   it('bool: any non-zero value is true', () => {

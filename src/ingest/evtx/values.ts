@@ -225,7 +225,9 @@ export function systemtimeIso(b: Uint8Array, p: number): string {
   const ms = u16(b, p + 14);
   if ((year | month | day | hour | minute | second | ms) === 0)
     return '1601-01-01T00:00:00.000000Z';
-  const t = Date.UTC(year, month - 1, day, hour, minute, second);
+  let t = Date.UTC(year, month - 1, day, hour, minute, second);
+  // Date.UTC reads years 0-99 as 1900-1999.
+  if (year < 100) t = new Date(t).setUTCFullYear(year);
   if (Number.isNaN(t)) return '';
   return isoFromUnix(Math.floor(t / 1000), ms * 1000);
 }

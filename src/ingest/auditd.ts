@@ -39,6 +39,8 @@ const HEX = /^(?:[0-9A-F]{2})+$/;
 const EXECVE_ARG = /^a(\d+)(?:\[(\d+)\])?$/;
 /** Lines an event may wait for later records of its serial before it is emitted anyway. */
 const WINDOW = 64;
+/** Records one event may gather; a serial that keeps repeating beyond this starts a new event. */
+const MAX_RECORDS = 256;
 
 /** Shared by every event (sources are read-only). */
 const AUDITD: LogSource = Object.freeze({ product: 'linux', service: 'auditd' });
@@ -58,6 +60,7 @@ interface Pending {
   /** EXECVE arguments split into `aN[i]` pieces, joined when the event is emitted. */
   readonly pieces: Map<number, string[]>;
   lastLine: number;
+  records: number;
 }
 
 export function* readAuditd(bytes: Uint8Array, ctx: ReadContext): Generator<ReadBatch> {
@@ -102,6 +105,10 @@ export function* readAuditd(bytes: Uint8Array, ctx: ReadContext): Generator<Read
         if (p) emit(p);
       } else {
         let p = pending.get(serial);
+        if (p !== undefined && p.records >= MAX_RECORDS) {
+          emit(p);
+          p = undefined;
+        }
         if (p === undefined) {
           p = {
             serial,
@@ -112,11 +119,13 @@ export function* readAuditd(bytes: Uint8Array, ctx: ReadContext): Generator<Read
             fields: {},
             pieces: new Map(),
             lastLine: line,
+            records: 0,
           };
           if (node !== undefined) p.fields['node'] = node;
           pending.set(serial, p);
         }
         p.lastLine = line;
+        p.records++;
         if (!p.types.includes(type)) p.types.push(type);
         addRecord(p, type, text.slice(m.index + m[0].length));
       }

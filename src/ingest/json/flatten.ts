@@ -10,18 +10,30 @@ export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Sets `key`, turning an existing value into a list when the key repeats (arrays of objects). */
+/**
+ * Sets `key`, turning an existing value into a list when the key repeats (arrays of objects). A list
+ * made here is extended in place, so a key repeated n times costs O(n), not O(n²).
+ */
 export function addField(out: Fields, key: string, v: FieldValue): void {
   const prev = out[key];
   if (prev === undefined) {
     out[key] = v;
     return;
   }
-  const list: Scalar[] = Array.isArray(prev) ? [...(prev as Scalar[])] : [prev as Scalar];
-  if (Array.isArray(v)) list.push(...(v as Scalar[]));
+  let list: Scalar[];
+  if (Array.isArray(prev) && grown.has(prev)) {
+    list = prev as Scalar[];
+  } else {
+    list = Array.isArray(prev) ? [...(prev as Scalar[])] : [prev as Scalar];
+    grown.add(list);
+    out[key] = list;
+  }
+  if (Array.isArray(v)) for (const x of v as Scalar[]) list.push(x);
   else list.push(v as Scalar);
-  out[key] = list;
 }
+
+/** Lists addField made itself (and may therefore extend); others may be shared and are copied. */
+const grown = new WeakSet<readonly Scalar[]>();
 
 /**
  * Flattens `value` under `prefix` into `out`: objects become dotted keys (`a.b.c`), arrays of

@@ -7,7 +7,7 @@ import { cidrContains } from './cidr.ts';
 import { compileGlob } from './glob.ts';
 import type { CompiledFilter, CompiledRule, IrNode, ValueTest } from './ir.ts';
 import { EvalCtx, scalarText } from './event-context.ts';
-import { Prefilter } from './prefilter.ts';
+import { LiteralScanner, Prefilter } from './prefilter.ts';
 import { makeRegex, minRunLength, requiredLiterals } from './regex.ts';
 import type { SourceRoute } from './source.ts';
 
@@ -226,14 +226,34 @@ function fieldEval(field: string, tests: readonly ValueTest[], ctx: EvalCtx): Ev
   };
 }
 
-function keywordEval(tests: readonly ValueTest[], ctx: EvalCtx): Evaluator {
-  const test = anyTest(tests, ctx);
-  return (c) => {
-    for (const name in c.fields) {
+/** Keyword search: `fn` over every string value of the event; `probe` over one field (for explain). */
+function keywordEval(
+  tests: readonly ValueTest[],
+  ctx: EvalCtx,
+): { fn: Evaluator; probe: (c: EvalCtx, name: string) => boolean } {
+  let check: (c: EvalCtx, name: string) => boolean;
+  if (tests.length > 0 && tests.every((t) => t.t === 'contains' && !t.cased)) {
+    // Plain keywords: one Aho-Corasick pass over each string value instead of one search per keyword.
+    const scanner = new LiteralScanner(new Map(tests.map((t) => [(t as { s: string }).s, [0]])));
+    const marks = new Int32Array(1);
+    let gen = 0;
+    check = (c, name) => {
       const raw = c.fields[name];
-      if (typeof raw === 'string') {
-        if (test(raw, c.low(c.slot(name), name) as string, c)) return true;
-      } else if (Array.isArray(raw)) {
+      const g = ++gen;
+      if (typeof raw === 'string') scanner.scan(raw, marks, g);
+      else if (Array.isArray(raw)) {
+        for (const x of raw as readonly Scalar[]) {
+          if (typeof x === 'string') scanner.scan(x, marks, g);
+        }
+      }
+      return marks[0] === g;
+    };
+  } else {
+    const test = anyTest(tests, ctx);
+    check = (c, name) => {
+      const raw = c.fields[name];
+      if (typeof raw === 'string') return test(raw, c.low(c.slot(name), name) as string, c);
+      if (Array.isArray(raw)) {
         const low = c.low(c.slot(name), name) as readonly (string | null)[];
         for (let i = 0; i < raw.length; i++) {
           const r = (raw as readonly Scalar[])[i];
@@ -241,8 +261,15 @@ function keywordEval(tests: readonly ValueTest[], ctx: EvalCtx): Evaluator {
           if (typeof r === 'string' && typeof l === 'string' && test(r, l, c)) return true;
         }
       }
-    }
-    return false;
+      return false;
+    };
+  }
+  return {
+    fn: (c) => {
+      for (const name in c.fields) if (check(c, name)) return true;
+      return false;
+    },
+    probe: check,
   };
 }
 
@@ -252,6 +279,8 @@ export interface EvalNode {
   readonly fn: Evaluator;
   readonly kids: readonly EvalNode[];
   readonly cost: number;
+  /** Keyword nodes: whether one named field holds a keyword. */
+  readonly probe?: (c: EvalCtx, name: string) => boolean;
 }
 
 function testCost(t: ValueTest): number {
@@ -334,8 +363,10 @@ export function buildEval(node: IrNode, ctx: EvalCtx): EvalNode {
       const want = node.b;
       return { node, fn: (c) => (c.fields[name] !== undefined) === want, kids: [], cost: 1 };
     }
-    case 'keyword':
-      return { node, fn: keywordEval(node.any, ctx), kids: [], cost: 50 };
+    case 'keyword': {
+      const k = keywordEval(node.any, ctx);
+      return { node, fn: k.fn, probe: k.probe, kids: [], cost: 50 };
+    }
   }
 }
 
@@ -370,15 +401,9 @@ export function explain(e: EvalNode, ctx: EvalCtx, out: Record<string, FieldValu
       return;
     }
     case 'keyword': {
-      const single = buildEval({ k: 'keyword', any: n.any }, ctx);
       for (const name of Object.keys(ctx.fields)) {
         const v = ctx.fields[name];
-        if (v === undefined) continue;
-        const saved = ctx.fields;
-        ctx.reset({ [name]: v });
-        const hit = single.fn(ctx);
-        ctx.reset(saved);
-        if (hit) out[name] = v;
+        if (v !== undefined && e.probe?.(ctx, name)) out[name] = v;
       }
       return;
     }

@@ -3,85 +3,132 @@
  * found in one pass per field with an Aho-Corasick automaton, so that most rules of a large route group
  * are never run on an event that cannot satisfy them. A skip is always exact; a mark only means "run it".
  */
+import type { Scalar } from '../../core/index.ts';
 import type { EvalCtx } from './event-context.ts';
 import type { IrNode, ValueTest } from './ir.ts';
 import { requiredLiterals } from './regex.ts';
 
-/** Aho-Corasick over lowercased literals; marks the owners of every literal found in a text. */
+/**
+ * Aho-Corasick over lowercased literals; marks the owners of every literal found in a text. The text is
+ * read case-insensitively (each UTF-16 unit lowercased on the fly), so callers need not lowercase it.
+ * ASCII moves through a dense table; other characters follow sparse edges and failure links.
+ */
 export class LiteralScanner {
-  /** Dense transitions for characters in `classOf`, per state: next = delta[state * width + class]. */
+  /** ASCII transitions: next = delta[state * width + ascii class]. */
   private readonly delta: Int32Array;
   private readonly width: number;
-  private readonly classOf = new Map<number, number>();
+  /** ASCII code → class (both letter cases share one); 0 = used by no literal. */
   private readonly ascii = new Int32Array(128);
+  /** Sparse edges for non-ASCII units (keyed by the lowercased unit). */
+  private readonly wide: Map<number, number>[];
+  private readonly fail: Int32Array;
+  private readonly lowerCache = new Map<number, number>();
   /** Owners (entry indices) reported at each state, including those of its suffix states. */
   private readonly out: (Int32Array | undefined)[];
 
   constructor(words: ReadonlyMap<string, readonly number[]>) {
-    // Character classes: one per distinct UTF-16 unit used by the words; 0 means "no word uses it".
+    let classes = 0;
     for (const w of words.keys()) {
       for (let i = 0; i < w.length; i++) {
         const c = w.charCodeAt(i);
-        if (!this.classOf.has(c)) this.classOf.set(c, this.classOf.size + 1);
+        if (c < 128 && this.ascii[c] === 0) {
+          classes++;
+          this.ascii[c] = classes;
+          const up = String.fromCharCode(c).toUpperCase().charCodeAt(0);
+          if (up < 128) this.ascii[up] = classes;
+        }
       }
     }
-    for (const [c, k] of this.classOf) if (c < 128) this.ascii[c] = k;
-    const width = this.classOf.size + 1;
+    const width = classes + 1;
     this.width = width;
-    // Trie.
-    const goto: Map<number, number>[] = [new Map<number, number>()];
+    // Trie: ASCII edges by class, other edges by code unit.
+    const dense: Map<number, number>[] = [new Map<number, number>()];
+    const wide: Map<number, number>[] = [new Map<number, number>()];
     const own: number[][] = [[]];
     for (const [w, owners] of words) {
-      let s = 0;
+      let st = 0;
       for (let i = 0; i < w.length; i++) {
-        const k = this.classOf.get(w.charCodeAt(i)) ?? 0;
-        let n = goto[s]?.get(k);
+        const c = w.charCodeAt(i);
+        const edges = c < 128 ? dense[st] : wide[st];
+        const key = c < 128 ? (this.ascii[c] ?? 0) : c;
+        let n = edges?.get(key);
         if (n === undefined) {
-          n = goto.length;
-          goto.push(new Map());
+          n = dense.length;
+          dense.push(new Map<number, number>());
+          wide.push(new Map<number, number>());
           own.push([]);
-          goto[s]?.set(k, n);
+          edges?.set(key, n);
         }
-        s = n;
+        st = n;
       }
-      own[s]?.push(...owners);
+      own[st]?.push(...owners);
     }
-    // Failure links in breadth-first order, folded into a dense transition table.
-    const states = goto.length;
+    const states = dense.length;
     const delta = new Int32Array(states * width);
     const fail = new Int32Array(states);
     const outs: number[][] = own.map((o) => [...o]);
-    const queue: number[] = [];
-    for (const [k, n] of goto[0] ?? new Map<number, number>()) {
-      delta[k] = n;
-      queue.push(n);
-    }
+    const queue: number[] = [0];
+    const wideNext = (from: number, c: number): number => {
+      for (let st = from; ; st = fail[st] ?? 0) {
+        const n = wide[st]?.get(c);
+        if (n !== undefined) return n;
+        if (st === 0) return 0;
+      }
+    };
     for (let q = 0; q < queue.length; q++) {
-      const s = queue[q] ?? 0;
-      const f = fail[s] ?? 0;
-      const fo = outs[f];
-      if (fo && fo.length > 0) outs[s]?.push(...fo);
-      for (let k = 0; k < width; k++) {
-        const n = goto[s]?.get(k);
-        if (n !== undefined) {
-          fail[n] = delta[f * width + k] ?? 0;
-          delta[s * width + k] = n;
-          queue.push(n);
-        } else delta[s * width + k] = delta[f * width + k] ?? 0;
+      const st = queue[q] ?? 0;
+      const f = fail[st] ?? 0;
+      if (st !== 0) {
+        const fo = outs[f];
+        if (fo && fo.length > 0) outs[st]?.push(...fo);
+      }
+      // The failure state is shallower, so its row is complete: start from it, then add own edges.
+      if (st !== 0) delta.copyWithin(st * width, f * width, f * width + width);
+      for (const [k, n] of dense[st] ?? new Map<number, number>()) {
+        fail[n] = st === 0 ? 0 : (delta[f * width + k] ?? 0);
+        delta[st * width + k] = n;
+        queue.push(n);
+      }
+      for (const [c, n] of wide[st] ?? new Map<number, number>()) {
+        fail[n] = st === 0 ? 0 : wideNext(f, c);
+        queue.push(n);
       }
     }
     this.delta = delta;
+    this.fail = fail;
+    this.wide = wide;
     this.out = outs.map((o) => (o.length > 0 ? Int32Array.from(new Set(o)) : undefined));
+  }
+
+  private lower(c: number): number {
+    let l = this.lowerCache.get(c);
+    if (l === undefined) {
+      const s = String.fromCharCode(c).toLowerCase();
+      l = s.length === 1 ? s.charCodeAt(0) : c;
+      if (this.lowerCache.size < 4096) this.lowerCache.set(c, l);
+    }
+    return l;
   }
 
   /** Sets `marks[owner] = gen` for the owners of every word occurring in `text`. */
   scan(text: string, marks: Int32Array, gen: number): void {
-    const { delta, width, ascii, classOf, out } = this;
+    const { delta, width, ascii, out, wide, fail } = this;
     let s = 0;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
-      const k = c < 128 ? (ascii[c] ?? 0) : (classOf.get(c) ?? 0);
-      s = delta[s * width + k] ?? 0;
+      if (c < 128) s = delta[s * width + (ascii[c] ?? 0)] ?? 0;
+      else {
+        const l = this.lower(c);
+        for (;;) {
+          const n = wide[s]?.get(l);
+          if (n !== undefined) {
+            s = n;
+            break;
+          }
+          if (s === 0) break;
+          s = fail[s] ?? 0;
+        }
+      }
       const o = out[s];
       if (o !== undefined) for (let j = 0; j < o.length; j++) marks[o[j] ?? 0] = gen;
     }
@@ -241,12 +288,14 @@ export class Prefilter {
       }
     }
     for (const [field, f] of this.sub) {
-      const low = ctx.low(f.slot, field);
-      if (low === undefined || low === null) continue;
-      const texts = typeof low === 'string' ? [low] : low;
-      for (const text of texts) {
-        if (text !== null && text.length > 0) f.scanner.scan(text, marks, gen);
-      }
+      const raw = ctx.fields[field];
+      if (raw === undefined || raw === null) continue;
+      if (typeof raw === 'string') f.scanner.scan(raw, marks, gen);
+      else if (Array.isArray(raw)) {
+        for (const x of raw as readonly Scalar[]) {
+          if (x !== null) f.scanner.scan(typeof x === 'string' ? x : String(x), marks, gen);
+        }
+      } else f.scanner.scan(String(raw), marks, gen);
     }
     return { marks, gen };
   }

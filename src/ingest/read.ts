@@ -116,7 +116,12 @@ function* readNested(
     opts.referenceTime === undefined
       ? { file: name, tenant: opts.tenant }
       : { file: name, tenant: opts.tenant, referenceTime: opts.referenceTime };
-  yield* readers[format](bytes, ctx);
+  try {
+    yield* readers[format](bytes, ctx);
+  } catch (e) {
+    // a reader bug must cost this input only, never the scan
+    yield fileIssue(name, 'INTERNAL', `the ${format} reader failed: ${message(e)}`);
+  }
 }
 
 function isUtf16(bytes: Uint8Array): boolean {

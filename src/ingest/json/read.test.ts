@@ -155,6 +155,46 @@ describe('JSON reader: xmltodict-style Windows events', () => {
   });
 });
 
+describe('JSON reader: Velociraptor parse_evtx rows', () => {
+  it('names System attributes like the evtx crate and takes EventID.Value', () => {
+    const row = {
+      System: {
+        Provider: { Name: 'Microsoft-Windows-Security-Auditing', Guid: '{54849625-5478}' },
+        EventID: { Value: 4624 },
+        Version: 2,
+        Level: 0,
+        TimeCreated: { SystemTime: 1597066230.5 },
+        EventRecordID: 1234,
+        Execution: { ProcessID: 636, ThreadID: 700 },
+        Channel: 'Security',
+        Computer: 'dc01.corp',
+        Security: { UserID: '' },
+      },
+      EventData: { TargetUserName: 'alice', LogonType: 3 },
+      Message: 'An account was successfully logged on.',
+    };
+    const e = read(JSON.stringify(row)).events[0];
+    expect(e?.fields).toEqual({
+      Provider_Name: 'Microsoft-Windows-Security-Auditing',
+      Provider_Guid: '{54849625-5478}',
+      EventID: 4624,
+      Version: 2,
+      Level: 0,
+      TimeCreated_SystemTime: 1597066230.5,
+      EventRecordID: 1234,
+      Execution_ProcessID: 636,
+      Execution_ThreadID: 700,
+      Channel: 'Security',
+      Computer: 'dc01.corp',
+      TargetUserName: 'alice',
+      LogonType: 3,
+      Message: 'An account was successfully logged on.',
+    });
+    expect(e?.source).toEqual({ product: 'windows' });
+    expect(e?.ts).toBe(1597066230500);
+  });
+});
+
 describe('JSON reader: framing and recovery', () => {
   it('reads NDJSON and reports a bad object in the middle with its line, reading the rest', () => {
     const text = ['{"a":1}', '{"a":2,"b":', '{"a":3}', '{"a":4,}', '', '{"a":5}'].join('\n');

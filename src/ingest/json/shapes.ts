@@ -6,7 +6,7 @@
 import type { Fields, LogSource } from '../../core/index.ts';
 import { parseTimeValue } from '../time.ts';
 import { flatten, isObject } from './flatten.ts';
-import { flattenWindowsEvent, numericSystemFields } from './windows.ts';
+import { flattenVelociraptorEvent, flattenWindowsEvent, numericSystemFields } from './windows.ts';
 
 /** A record after normalisation. `shape` names the recogniser that took it (for tests and docs). */
 export interface Shaped {
@@ -28,6 +28,16 @@ export function shapeRecord(record: Record<string, unknown>, fileName: string): 
     const fields = flattenWindowsEvent(event);
     return {
       shape: 'evtx-json',
+      fields,
+      source: WINDOWS,
+      ts: parseTimeValue(fields['TimeCreated_SystemTime']),
+    };
+  }
+  const system = record['System'];
+  if (isObject(system) && system['EventID'] !== undefined && system['Channel'] !== undefined) {
+    const fields = flattenVelociraptorEvent(record);
+    return {
+      shape: 'velociraptor',
       fields,
       source: WINDOWS,
       ts: parseTimeValue(fields['TimeCreated_SystemTime']),

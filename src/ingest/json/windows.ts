@@ -130,3 +130,30 @@ function namedData(out: Fields, x: unknown): void {
   }
   if (positional.length > 0) add(out, 'Data', positional.length === 1 ? positional[0] : positional);
 }
+
+/**
+ * Velociraptor's `parse_evtx()` rows: `System` and `EventData` at the top level, attributes as
+ * plain keys (`System.Provider.Name`, `System.Execution.ProcessID`) and `System.EventID.Value`.
+ * Named like the evtx crate's output: `Provider_Name`, `Execution_ProcessID`, `EventID`….
+ */
+export function flattenVelociraptorEvent(row: Record<string, unknown>): Fields {
+  const out: Fields = {};
+  for (const section in row) {
+    const v = row[section];
+    if (section === 'System' && isObject(v)) {
+      for (const name in v) {
+        const x = v[name];
+        if (isObject(x)) {
+          for (const attr in x) {
+            const a = x[attr];
+            if (attr === 'Value') add(out, name, a);
+            else if (a !== '' && !attr.startsWith('xmlns')) add(out, `${name}_${attr}`, a);
+          }
+        } else if (x !== '') add(out, name, x);
+      }
+    } else if (section === 'EventData' || section === 'UserData') container(out, section, v);
+    else element(out, v, section, `${section}.`);
+  }
+  numericSystemFields(out);
+  return out;
+}

@@ -86,11 +86,23 @@ export function toRecord(d: Detection): DetectionRecord {
   return last ? { ...base, event: last.fields } : base;
 }
 
+/** Fields the timeline already shows in their own columns. */
+const COLUMN_FIELDS = new Set(['EventID', 'Channel']);
+const DETAIL_VALUE_MAX = 200;
+
+/** One line, bounded: newlines and runs of blanks collapse to one space, long values are cut. */
+function oneLine(s: string): string {
+  const flat = s.replace(/\s+/g, ' ').trim();
+  return flat.length > DETAIL_VALUE_MAX ? `${flat.slice(0, DETAIL_VALUE_MAX - 1)}…` : flat;
+}
+
 /** The matched fields as `Name: value ¦ Name: value`, the way Hayabusa shows details. */
 export function details(d: Detection): string {
   const parts: string[] = [];
   const source = d.kind === 'correlation' && d.group ? d.group : d.matched;
-  for (const [k, v] of Object.entries(source)) parts.push(`${k}: ${text(v)}`);
+  for (const [k, v] of Object.entries(source)) {
+    if (!COLUMN_FIELDS.has(k)) parts.push(`${k}: ${oneLine(text(v))}`);
+  }
   if (d.kind === 'correlation') parts.push(`events: ${d.events.length}`);
   return parts.join(' ¦ ');
 }

@@ -26,9 +26,21 @@ export class EvalCtx {
     return s;
   }
 
+  private keyList: readonly string[] = [];
+  private keyGen = 0;
+
   reset(fields: Fields): void {
     this.fields = fields;
     this.gen++;
+  }
+
+  /** The event's field names, listed once per event. */
+  keys(): readonly string[] {
+    if (this.keyGen !== this.gen) {
+      this.keyList = Object.keys(this.fields);
+      this.keyGen = this.gen;
+    }
+    return this.keyList;
   }
 
   /** Lowercased value of the field in `slot` (named `name`); `undefined` when absent. */

@@ -416,3 +416,20 @@ detection:
     expect(set.match(ev('nothing here'))).toEqual([]);
   });
 });
+
+describe('matched fields', () => {
+  it('lists the fields whose keyword or value made the rule true', () => {
+    const r = load(
+      ruleText(`  kw:
+    - 'mimikatz'
+  sel:
+    EventID: 1
+  f:
+    User: bob
+  condition: kw and sel and not f`),
+    );
+    const set = new RuleSet(r.rules);
+    const [d] = set.match(event({ EventID: 1, A: 'x', B: 'run MIMIKATZ', User: 'alice' }));
+    expect(d?.matched).toEqual({ B: 'run MIMIKATZ', EventID: 1 });
+  });
+});

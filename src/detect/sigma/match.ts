@@ -232,11 +232,14 @@ function keywordEval(
   ctx: EvalCtx,
 ): { fn: Evaluator; probe: (c: EvalCtx, name: string) => boolean } {
   let check: (c: EvalCtx, name: string) => boolean;
-  if (tests.length > 0 && tests.every((t) => t.t === 'contains' && !t.cased)) {
-    // Plain keywords: one Aho-Corasick pass over each string value instead of one search per keyword.
-    const scanner = new LiteralScanner(new Map(tests.map((t) => [(t as { s: string }).s, [0]])));
-    const marks = new Int32Array(1);
-    let gen = 0;
+  // Plain keywords: one Aho-Corasick pass over each string value, for all keywords at once.
+  const words = tests.every((t) => t.t === 'contains' && !t.cased && t.s.length > 0)
+    ? tests.map((t) => (t as { s: string }).s)
+    : [];
+  const scanner = new LiteralScanner(new Map(words.map((w) => [w, [0]])));
+  const marks = new Int32Array(1);
+  let gen = 0;
+  if (words.length > 0) {
     check = (c, name) => {
       const raw = c.fields[name];
       const g = ++gen;
@@ -264,9 +267,20 @@ function keywordEval(
       return false;
     };
   }
+  if (words.length > 0) {
+    return {
+      fn: (c) => {
+        const g = ++gen;
+        scanner.scanValues(c.fields, c.keys(), marks, g);
+        return marks[0] === g;
+      },
+      probe: check,
+    };
+  }
   return {
     fn: (c) => {
-      for (const name in c.fields) if (check(c, name)) return true;
+      const keys = c.keys();
+      for (let i = 0; i < keys.length; i++) if (check(c, keys[i] ?? '')) return true;
       return false;
     },
     probe: check,

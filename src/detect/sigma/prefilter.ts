@@ -3,7 +3,7 @@
  * found in one pass per field with an Aho-Corasick automaton, so that most rules of a large route group
  * are never run on an event that cannot satisfy them. A skip is always exact; a mark only means "run it".
  */
-import type { Scalar } from '../../core/index.ts';
+import type { Fields, Scalar } from '../../core/index.ts';
 import type { EvalCtx } from './event-context.ts';
 import type { IrNode, ValueTest } from './ir.ts';
 import { requiredLiterals } from './regex.ts';
@@ -108,6 +108,17 @@ export class LiteralScanner {
       if (this.lowerCache.size < 4096) this.lowerCache.set(c, l);
     }
     return l;
+  }
+
+  /** `scan` over every string value (and string list element) of `fields`, named by `keys`. */
+  scanValues(fields: Fields, keys: readonly string[], marks: Int32Array, gen: number): void {
+    for (let i = 0; i < keys.length; i++) {
+      const v = fields[keys[i] ?? ''];
+      if (typeof v === 'string') this.scan(v, marks, gen);
+      else if (Array.isArray(v)) {
+        for (const x of v as readonly Scalar[]) if (typeof x === 'string') this.scan(x, marks, gen);
+      }
+    }
   }
 
   /** Sets `marks[owner] = gen` for the owners of every word occurring in `text`. */

@@ -1,0 +1,69 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { LiteralScanner, necessary } from './prefilter.ts';
+import type { IrNode } from './ir.ts';
+
+function found(words: string[], text: string): number[] {
+  const scanner = new LiteralScanner(new Map(words.map((w, i) => [w, [i]])));
+  const marks = new Int32Array(words.length);
+  scanner.scan(text, marks, 1);
+  return words.map((_w, i) => i).filter((i) => marks[i] === 1);
+}
+
+describe('LiteralScanner', () => {
+  it('finds overlapping and nested words, case-insensitively', () => {
+    expect(found(['he', 'she', 'his', 'hers'], 'uSHERS')).toEqual([0, 1, 3]);
+    expect(found(['\\cmd.exe', 'cmd'], 'C:\\Windows\\CMD.EXE')).toEqual([0, 1]);
+    expect(found(['ünï', 'straße'], 'xÜNÏx STRASSE straße')).toEqual([0, 1]);
+    expect(found(['abc'], 'ab\uffffc')).toEqual([]);
+  });
+
+  it('agrees with lowercase + includes on random words and texts', () => {
+    const unit = fc.constantFrom('a', 'B', 'b', 'é', 'É', '-', '\\');
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(
+          fc.string({ unit, minLength: 1, maxLength: 4 }).map((s) => s.toLowerCase()),
+          {
+            minLength: 1,
+            maxLength: 8,
+          },
+        ),
+        fc.string({ unit, maxLength: 20 }),
+        (words, text) => {
+          const want = words
+            .map((_w, i) => i)
+            .filter((i) => text.toLowerCase().includes(words[i] ?? ''));
+          expect(found(words, text)).toEqual(want);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('necessary literals', () => {
+  const f = (field: string, s: string): IrNode => ({
+    k: 'field',
+    field,
+    any: [{ t: 'contains', s, cased: false }],
+  });
+  it('and picks the most selective child, or needs every child, not gives none', () => {
+    expect(necessary({ k: 'and', of: [f('A', 'x'), f('B', 'longer')] })).toEqual([
+      { field: 'B', eq: false, s: 'longer' },
+    ]);
+    expect(necessary({ k: 'or', of: [f('A', 'ab'), f('B', 'cd')] })).toHaveLength(2);
+    expect(
+      necessary({ k: 'or', of: [f('A', 'ab'), { k: 'not', of: f('B', 'cd') }] }),
+    ).toBeUndefined();
+    expect(necessary({ k: 'field', field: 'EventID', any: [{ t: 'num', n: 4688 }] })).toEqual([
+      { field: 'EventID', eq: true, s: '4688' },
+    ]);
+    expect(
+      necessary({ k: 'field', field: 'A', any: [{ t: 're', source: 'foo\\d+|bar', flags: '' }] }),
+    ).toEqual([
+      { field: 'A', eq: false, s: 'foo' },
+      { field: 'A', eq: false, s: 'bar' },
+    ]);
+  });
+});

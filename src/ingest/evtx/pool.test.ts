@@ -1,4 +1,5 @@
 /** EvtxPool gives, file by file, exactly what parseEvtx gives on the calling thread. */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,5 +53,34 @@ describe('EvtxPool', () => {
     expect(seen).toBeGreaterThan(0);
     const again = await collect(pool.parseFile(FILES[3]!));
     expect(again.flatMap((b) => b.events)).toHaveLength(17);
+  });
+
+  it('close() settles, so a script carries on after it (plain node --import tsx)', () => {
+    // Closing while a worker was still posting its last reply once left close() pending and
+    // ended the process early with exit code 13.
+    const script = `
+      import { EvtxPool } from ${JSON.stringify(path.join(repoRoot, 'src/ingest/evtx/index.ts'))};
+      const file = ${JSON.stringify(FILES[0])};
+      for (let k = 0; k < 3; k++) {
+        const pool = new EvtxPool({ threads: 2 });
+        let n = 0;
+        await Promise.all([file, file].map(async (f) => { for await (const b of pool.parseFile(f)) n += b.events.length; }));
+        await pool.close();
+        console.log('closed', n);
+      }
+      console.log('after');
+    `;
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('closed 4522\n'.repeat(3) + 'after\n');
+    expect(run.status).toBe(0);
   });
 });

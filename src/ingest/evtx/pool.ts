@@ -8,6 +8,7 @@ import type { Issue, ReadBatch } from '../../core/index.ts';
 import { chunkIndex, locateChunks } from './chunks.ts';
 import { unpack } from './packed.ts';
 import type { ChunkTask, WorkerReply } from './worker.ts';
+import { STOP } from './protocol.ts';
 
 const WORKER_URL = new URL('./worker.ts', import.meta.url);
 
@@ -75,6 +76,8 @@ interface Pending {
 interface Slot {
   worker: Worker;
   busy: Pending | null;
+  /** Settles when the worker thread has ended. */
+  exited: Promise<void>;
 }
 
 /**
@@ -153,7 +156,23 @@ export class EvtxPool {
     const slots = this.slots.splice(0);
     for (const p of this.queue.splice(0)) failTask(p, 'the EVTX pool was closed');
     for (const s of slots) if (s.busy !== null) failTask(s.busy, 'the EVTX pool was closed');
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    // Each worker is asked to exit (terminate() on a worker that is still posting can leave its
+    // promise unsettled on Node 20); one that does not within a second is terminated.
+    await Promise.all(
+      slots.map(async (s) => {
+        s.worker.ref();
+        s.worker.postMessage(STOP);
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((resolve) => {
+          timer = setTimeout(() => {
+            resolve('late');
+          }, 1000);
+        });
+        const how = await Promise.race([s.exited, late]);
+        clearTimeout(timer);
+        if (how === 'late') await s.worker.terminate();
+      }),
+    );
   }
 
   /** Hands queued tasks to idle workers, starting workers up to the pool size. */
@@ -174,7 +193,15 @@ export class EvtxPool {
 
   private spawn(): Slot {
     const worker = new Worker(workerBootstrap(), { eval: true });
-    const slot: Slot = { worker, busy: null };
+    const slot: Slot = {
+      worker,
+      busy: null,
+      exited: new Promise<void>((resolve) => {
+        worker.once('exit', () => {
+          resolve();
+        });
+      }),
+    };
     worker.on('message', (m: WorkerReply) => {
       const p = slot.busy;
       if (p?.task.id !== m.id) return;

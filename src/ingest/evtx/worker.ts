@@ -1,6 +1,7 @@
 /** Worker-thread entry of EvtxPool: reads the chunks it is given and posts one batch per chunk. */
 import { parentPort } from 'node:worker_threads';
 import { pack } from './packed.ts';
+import { STOP } from './protocol.ts';
 import type { PackedBatch } from './packed.ts';
 import { readChunkSafely } from './parse.ts';
 import { Utf16 } from './values.ts';
@@ -25,7 +26,11 @@ export interface WorkerReply {
 
 const port = parentPort;
 if (port !== null) {
-  port.on('message', (task: ChunkTask) => {
+  port.on('message', (task: ChunkTask | typeof STOP) => {
+    if (task === STOP) {
+      port.close();
+      process.exit(0);
+    }
     const text = new Utf16(new Uint8Array(task.buffer, 0, task.length));
     for (let i = 0; i < task.offsets.length; i++) {
       const batch = readChunkSafely(text, task.offsets[i] ?? 0, task.file, task.tenant);

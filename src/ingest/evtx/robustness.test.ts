@@ -33,6 +33,14 @@ describe('damaged copies of security.evtx', () => {
     expect(full.issues).toEqual([]);
   });
 
+  it('reads bytes that sit at an offset inside a larger buffer', () => {
+    const big = new Uint8Array(original.length + 13);
+    big.set(original, 13);
+    const { events, issues } = read(big.subarray(13));
+    expect(issues).toEqual([]);
+    expect(events.map((e) => e.fields)).toEqual(full.events.map((e) => e.fields));
+  });
+
   it('truncated anywhere: no throw, a truncation issue, whole chunks kept', () => {
     const firstChunk = read(original.subarray(0, 4096 + 65536)).events.length;
     for (const size of [

@@ -3,6 +3,7 @@
  * JSON twins and every EVTX file of the shared data, for RuleSet.match and for a naive loop without the index.
  */
 import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import type { Event } from '../src/core/index.ts';
 import { loadRules, parseLogsourceMap, RuleSet } from '../src/detect/index.ts';
@@ -102,5 +103,10 @@ const reference = measure(
   },
   2,
   events.filter((_e, i) => i % 20 === 0), // every 20th event: the naive loop is slow
+);
+console.log(
+  `machine: ${cpus().length} cores, load average ${loadavg()
+    .map((l) => fmt(l, 1))
+    .join(' ')} (other processes share the cores; figures are lower bounds)`,
 );
 console.log(`ratio: RuleSet.match is ${fmt(indexed / reference, 1)}× the naive loop`);

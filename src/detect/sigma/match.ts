@@ -7,7 +7,7 @@ import { cidrContains } from './cidr.ts';
 import { compileGlob } from './glob.ts';
 import type { CompiledFilter, CompiledRule, IrNode, ValueTest } from './ir.ts';
 import { EvalCtx, scalarText } from './event-context.ts';
-import { LiteralScanner, Prefilter } from './prefilter.ts';
+import { LiteralScanner, Prefilter, scannable } from './prefilter.ts';
 import { makeRegex, minRunLength, requiredLiterals } from './regex.ts';
 import type { SourceRoute } from './source.ts';
 
@@ -233,7 +233,7 @@ function keywordEval(
 ): { fn: Evaluator; probe: (c: EvalCtx, name: string) => boolean } {
   let check: (c: EvalCtx, name: string) => boolean;
   // Plain keywords: one Aho-Corasick pass over each string value, for all keywords at once.
-  const words = tests.every((t) => t.t === 'contains' && !t.cased && t.s.length > 0)
+  const words = tests.every((t) => t.t === 'contains' && !t.cased && scannable(t.s))
     ? tests.map((t) => (t as { s: string }).s)
     : [];
   const scanner = new LiteralScanner(new Map(words.map((w) => [w, [0]])));

@@ -19,7 +19,7 @@ describe('LiteralScanner', () => {
   });
 
   it('agrees with lowercase + includes on random words and texts', () => {
-    const unit = fc.constantFrom('a', 'B', 'b', 'é', 'É', '-', '\\');
+    const unit = fc.constantFrom('a', 'B', 'b', 'k', '\u212A', 'é', 'É', '-', '\\');
     fc.assert(
       fc.property(
         fc.uniqueArray(
@@ -65,5 +65,11 @@ describe('necessary literals', () => {
       { field: 'A', eq: false, s: 'foo' },
       { field: 'A', eq: false, s: 'bar' },
     ]);
+  });
+});
+
+describe('LiteralScanner and Unicode case', () => {
+  it('reads a unit whose lowercase is ASCII as that letter', () => {
+    expect(found(['kb'], '\u212AB')).toEqual([0]);
   });
 });

@@ -19,8 +19,8 @@ export class LiteralScanner {
   private readonly width: number;
   /** ASCII code → class (both letter cases share one); 0 = used by no literal. */
   private readonly ascii = new Int32Array(128);
-  /** Sparse edges for non-ASCII units (keyed by the lowercased unit). */
-  private readonly wide: Map<number, number>[];
+  /** Sparse edges for non-ASCII units: key state * 65536 + lowercased unit → next state. */
+  private readonly wide: Map<number, number>;
   private readonly fail: Int32Array;
   private readonly lowerCache = new Map<number, number>();
   /** Owners (entry indices) reported at each state, including those of its suffix states. */
@@ -41,63 +41,74 @@ export class LiteralScanner {
     }
     const width = classes + 1;
     this.width = width;
-    // Trie: ASCII edges by class, other edges by code unit.
-    const dense: Map<number, number>[] = [new Map<number, number>()];
-    const wide: Map<number, number>[] = [new Map<number, number>()];
-    const own: number[][] = [[]];
+    // Trie with edges in one map (state * 65536 + symbol; ASCII symbols are classes, others the unit)
+    // and, for the breadth-first pass, each state's first child and next sibling.
+    const edges = new Map<number, number>();
+    const firstChild: number[] = [-1];
+    const nextSibling: number[] = [-1];
+    const symbol: number[] = [0];
+    const own = new Map<number, number[]>();
     for (const [w, owners] of words) {
       let st = 0;
       for (let i = 0; i < w.length; i++) {
         const c = w.charCodeAt(i);
-        const edges = c < 128 ? dense[st] : wide[st];
-        const key = c < 128 ? (this.ascii[c] ?? 0) : c;
-        let n = edges?.get(key);
+        const sym = c < 128 ? (this.ascii[c] ?? 0) : c;
+        const key = st * 65536 + sym;
+        let n = edges.get(key);
         if (n === undefined) {
-          n = dense.length;
-          dense.push(new Map<number, number>());
-          wide.push(new Map<number, number>());
-          own.push([]);
-          edges?.set(key, n);
+          n = symbol.length;
+          symbol.push(sym);
+          firstChild.push(-1);
+          nextSibling.push(firstChild[st] ?? -1);
+          firstChild[st] = n;
+          edges.set(key, n);
         }
         st = n;
       }
-      own[st]?.push(...owners);
+      const list = own.get(st) ?? [];
+      list.push(...owners);
+      own.set(st, list);
     }
-    const states = dense.length;
+    const states = symbol.length;
     const delta = new Int32Array(states * width);
     const fail = new Int32Array(states);
-    const outs: number[][] = own.map((o) => [...o]);
-    const queue: number[] = [0];
+    const wide = new Map<number, number>();
+    const outs: (number[] | undefined)[] = new Array<number[] | undefined>(states);
+    for (const [st, list] of own) outs[st] = list;
     const wideNext = (from: number, c: number): number => {
       for (let st = from; ; st = fail[st] ?? 0) {
-        const n = wide[st]?.get(c);
+        const n = wide.get(st * 65536 + c);
         if (n !== undefined) return n;
         if (st === 0) return 0;
       }
     };
-    for (let q = 0; q < queue.length; q++) {
+    const queue = new Int32Array(states);
+    let tail = 1;
+    for (let q = 0; q < tail; q++) {
       const st = queue[q] ?? 0;
       const f = fail[st] ?? 0;
       if (st !== 0) {
         const fo = outs[f];
-        if (fo && fo.length > 0) outs[st]?.push(...fo);
+        if (fo) outs[st] = [...(outs[st] ?? []), ...fo];
+        // The failure state is shallower, so its row is complete: start from it, then add own edges.
+        delta.copyWithin(st * width, f * width, f * width + width);
       }
-      // The failure state is shallower, so its row is complete: start from it, then add own edges.
-      if (st !== 0) delta.copyWithin(st * width, f * width, f * width + width);
-      for (const [k, n] of dense[st] ?? new Map<number, number>()) {
-        fail[n] = st === 0 ? 0 : (delta[f * width + k] ?? 0);
-        delta[st * width + k] = n;
-        queue.push(n);
-      }
-      for (const [c, n] of wide[st] ?? new Map<number, number>()) {
-        fail[n] = st === 0 ? 0 : wideNext(f, c);
-        queue.push(n);
+      for (let n = firstChild[st] ?? -1; n !== -1; n = nextSibling[n] ?? -1) {
+        const sym = symbol[n] ?? 0;
+        if (sym < width) {
+          fail[n] = st === 0 ? 0 : (delta[f * width + sym] ?? 0);
+          delta[st * width + sym] = n;
+        } else {
+          fail[n] = st === 0 ? 0 : wideNext(f, sym);
+          wide.set(st * 65536 + sym, n);
+        }
+        queue[tail++] = n;
       }
     }
     this.delta = delta;
     this.fail = fail;
     this.wide = wide;
-    this.out = outs.map((o) => (o.length > 0 ? Int32Array.from(new Set(o)) : undefined));
+    this.out = Array.from(outs, (o) => (o ? Int32Array.from(new Set(o)) : undefined));
   }
 
   private lower(c: number): number {
@@ -130,8 +141,14 @@ export class LiteralScanner {
       if (c < 128) s = delta[s * width + (ascii[c] ?? 0)] ?? 0;
       else {
         const l = this.lower(c);
+        if (l < 128) {
+          s = delta[s * width + (ascii[l] ?? 0)] ?? 0; // e.g. the Kelvin sign lowercases to 'k'
+          const o = out[s];
+          if (o !== undefined) for (let j = 0; j < o.length; j++) marks[o[j] ?? 0] = gen;
+          continue;
+        }
         for (;;) {
-          const n = wide[s]?.get(l);
+          const n = wide.get(s * 65536 + l);
           if (n !== undefined) {
             s = n;
             break;
@@ -160,7 +177,20 @@ function strength(atoms: readonly Atom[]): number {
   return min;
 }
 
+/**
+ * Literals the scanner may look for: lowercasing a whole string and lowercasing it unit by unit agree
+ * except for final sigma and dotted capital I, so literals holding their lowercase forms are not used.
+ */
+export function scannable(s: string): boolean {
+  return s.length > 0 && !/[\u03c2\u0307]/.test(s);
+}
+
 function testAtoms(field: string, t: ValueTest): Atom[] | undefined {
+  const atoms = rawAtoms(field, t);
+  return atoms?.every((a) => a.eq || scannable(a.s)) ? atoms : undefined;
+}
+
+function rawAtoms(field: string, t: ValueTest): Atom[] | undefined {
   switch (t.t) {
     case 'eq':
       return [{ field, eq: !t.cased, s: t.cased ? t.s.toLowerCase() : t.s }];

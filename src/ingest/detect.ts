@@ -2,9 +2,11 @@
 import { looksLikeAuditd } from './auditd.ts';
 import { bomLength } from './lines.ts';
 import { looksLikeSyslog } from './syslog.ts';
+import { looksLikeWindowsXml } from './winxml.ts';
 
 /** A reader's format, or a container to open first. */
-export type DetectedFormat = 'evtx' | 'zip' | 'gzip' | 'json' | 'zeek' | 'auditd' | 'syslog';
+export type DetectedFormat =
+  'evtx' | 'zip' | 'gzip' | 'json' | 'xml' | 'zeek' | 'auditd' | 'syslog';
 
 const EVTX_MAGIC = [0x45, 0x6c, 0x66, 0x46, 0x69, 0x6c, 0x65, 0x00]; // "ElfFile\0"
 const SNIFF_BYTES = 16 * 1024;
@@ -36,6 +38,7 @@ export function detectFormat(bytes: Uint8Array, name = ''): DetectedFormat | und
   if (head.includes(0)) return undefined; // binary
   const text = new TextDecoder('utf-8').decode(head);
   if (text.startsWith('#separator')) return 'zeek';
+  if (looksLikeWindowsXml(text)) return 'xml';
   const lines = text
     .split('\n')
     .slice(0, SNIFF_LINES)
@@ -79,6 +82,7 @@ export function formatFromName(name: string): DetectedFormat | undefined {
   ).toLowerCase();
   if (base.endsWith('.evtx')) return 'evtx';
   if (/\.(json|jsonl|ndjson)(\.gz)?$/.test(base)) return 'json';
+  if (/\.xml(\.gz)?$/.test(base)) return 'xml';
   if (/^audit\.log/.test(base)) return 'auditd';
   if (/^(syslog|messages|auth\.log|secure|kern\.log)/.test(base)) return 'syslog';
   return undefined;

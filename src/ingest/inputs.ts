@@ -178,7 +178,9 @@ function inflated(bytes: Uint8Array): Uint8Array {
 
 function withHint(path: string, ref: InputRef): InputRef {
   const hint = formatFromName(path.replace(/\.gz$/i, ''));
-  return hint === undefined || hint === 'zip' || hint === 'gzip' ? ref : { ...ref, format: hint };
+  return hint === undefined || hint === 'zip' || hint === 'gzip' || hint === 'xml'
+    ? ref
+    : { ...ref, format: hint };
 }
 
 async function head(path: string, n: number): Promise<Uint8Array> {

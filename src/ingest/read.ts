@@ -7,6 +7,7 @@ import { parseEvtx } from './evtx/index.ts';
 import { readJson } from './json/read.ts';
 import { makeIssue } from './record.ts';
 import { readSyslog } from './syslog.ts';
+import { readWindowsXml } from './winxml.ts';
 import { readZeekTsv } from './zeek.ts';
 import { gunzip, zipEntries, zipEntry } from './zip.ts';
 
@@ -30,7 +31,9 @@ export const readers = {
   syslog: readSyslog,
   auditd: readAuditd,
   zeek: (bytes, ctx) => (isZeekTsv(bytes) ? readZeekTsv(bytes, ctx) : readJson(bytes, ctx)),
-} satisfies Record<Exclude<InputFormat, 'auto'>, Reader>;
+  /** Windows event XML; detected only (not a `--format` choice). */
+  xml: readWindowsXml,
+} satisfies Record<Exclude<InputFormat, 'auto'> | 'xml', Reader>;
 
 function isZeekTsv(bytes: Uint8Array): boolean {
   return detectFormat(bytes) !== 'json';

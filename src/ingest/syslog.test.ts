@@ -125,6 +125,43 @@ describe('syslog reader', () => {
     });
   });
 
+  it('adds the fields of the XML event Sysmon for Linux writes', () => {
+    const xml =
+      '<Event><System><Provider Name="Linux-Sysmon" Guid="{ff032593-a8d3-4f13-b0d6-01fc615a0f97}"/>' +
+      '<EventID>1</EventID><Version>5</Version><Level>4</Level><Task>1</Task><Opcode>0</Opcode>' +
+      '<Keywords>0x8000000000000000</Keywords><TimeCreated SystemTime="2021-10-20T17:21:58.181740000Z"/>' +
+      '<EventRecordID>2345</EventRecordID><Correlation/><Execution ProcessID="1234" ThreadID="1234"/>' +
+      '<Channel>Linux-Sysmon/Operational</Channel><Computer>ubuntu</Computer><Security UserId="0"/></System>' +
+      '<EventData><Data Name="RuleName">-</Data><Data Name="ProcessId">5678</Data>' +
+      '<Data Name="Image">/usr/bin/curl</Data><Data Name="CommandLine">curl -s http://x &amp; echo &lt;ok&gt;</Data>' +
+      '<Data Name="ParentImage">/bin/bash</Data><Data Name="Hashes"></Data></EventData></Event>';
+    const { events, issues } = read(`Oct 20 17:21:58 ubuntu sysmon: ${xml}\n`);
+    expect(issues).toEqual([]);
+    const e = events[0];
+    expect(e?.fields).toMatchObject({
+      host: 'ubuntu',
+      program: 'sysmon',
+      message: xml,
+      Provider_Name: 'Linux-Sysmon',
+      EventID: 1,
+      EventRecordID: 2345,
+      Channel: 'Linux-Sysmon/Operational',
+      Computer: 'ubuntu',
+      Execution_ProcessID: 1234,
+      ProcessId: '5678',
+      Image: '/usr/bin/curl',
+      CommandLine: 'curl -s http://x & echo <ok>',
+      ParentImage: '/bin/bash',
+      Hashes: '',
+    });
+    expect(e?.ts).toBe(Date.UTC(2021, 9, 20, 17, 21, 58, 181));
+    // broken XML leaves the line as it is
+    const broken = read('Oct 20 17:21:58 ubuntu sysmon: <Event><System><EventID>1</System>\n')
+      .events[0];
+    expect(broken?.fields['EventID']).toBeUndefined();
+    expect(broken?.fields['program']).toBe('sysmon');
+  });
+
   it('cuts a 10 MB line to the field limit with one located warning', () => {
     const huge = `Jul  1 00:00:01 h app: ${'x'.repeat(10 * 1024 * 1024)}\nJul  1 00:00:02 h app: after\n`;
     const { events, issues } = read(huge);

@@ -8,6 +8,7 @@ import type { ReadContext } from './context.ts';
 import { splitLines } from './lines.ts';
 import { Batcher, MAX_FIELD_CHARS, makeIssue } from './record.ts';
 import { parseIsoTime } from './time.ts';
+import { windowsXmlFields } from './winxml.ts';
 
 const FACILITIES = [
   'kern',
@@ -101,7 +102,7 @@ export function* readSyslog(bytes: Uint8Array, ctx: ReadContext): Generator<Read
   for (const { text, line, offset, cutFrom } of splitLines(bytes)) {
     if (text.trim() === '') continue;
     const at = { file: ctx.file, line, offset };
-    const parsed = parseSyslogLine(text, ref);
+    const parsed = withEventXml(parseSyslogLine(text, ref));
     if (!parsed.ok) {
       out.issue(
         makeIssue('READ_BAD_LINE', 'not a syslog line; kept as message only', at, 'warning'),
@@ -127,6 +128,26 @@ export function* readSyslog(bytes: Uint8Array, ctx: ReadContext): Generator<Read
     if (out.full) yield out.take();
   }
   yield* out.rest();
+}
+
+/**
+ * Sysmon for Linux logs each event as `<Event>…</Event>` XML in the message: its System and
+ * EventData fields are added (`EventID`, `Channel: Linux-Sysmon/Operational`, `Image`,
+ * `CommandLine`…) so SigmaHQ's linux process_creation and network_connection rules apply, and its
+ * `TimeCreated` (which has a year) gives the time.
+ */
+function withEventXml(parsed: Parsed): Parsed {
+  const message = parsed.fields['message'];
+  if (typeof message !== 'string' || !message.startsWith('<Event')) return parsed;
+  const xml = windowsXmlFields(message);
+  if (xml === undefined) return parsed;
+  const fields: Fields = { ...parsed.fields };
+  for (const key in xml) {
+    const v = xml[key];
+    if (v !== undefined && fields[key] === undefined) fields[key] = v;
+  }
+  const ts = parseIsoTime(String(xml['TimeCreated_SystemTime'] ?? ''));
+  return { fields, ts: Number.isNaN(ts) ? parsed.ts : ts, ok: parsed.ok };
 }
 
 /** `linux/auth` for auth files and auth programs, `linux/syslog` for the rest. */

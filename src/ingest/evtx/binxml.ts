@@ -51,7 +51,8 @@ export class BinXmlError extends Error {}
 
 const MAX_DEPTH = 64;
 const MAX_ELEMENT_DEPTH = 512;
-const NO_VALUES: readonly Value[] = [];
+/** The values of a subtree that has no substitutions. */
+export const NO_VALUES: readonly Value[] = [];
 
 const ENTITIES: Readonly<Record<string, string>> = {
   quot: '"',
@@ -356,5 +357,3 @@ export class Chunk {
     return this.fragment(p, end, false, 0);
   }
 }
-
-export { NO_VALUES };

@@ -10,7 +10,7 @@ import { Batcher, MAX_FIELD_CHARS, makeIssue } from './record.ts';
 import { parseIsoTime } from './time.ts';
 import { windowsXmlFields } from './winxml.ts';
 
-const FACILITIES = [
+export const FACILITIES = [
   'kern',
   'user',
   'mail',
@@ -36,7 +36,7 @@ const FACILITIES = [
   'local6',
   'local7',
 ];
-const SEVERITIES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'];
+export const SEVERITIES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'];
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
 /** Programs whose lines belong to SigmaHQ's `linux/auth` logsource wherever they are written. */
@@ -80,7 +80,7 @@ const ISO_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:
 const TAG = /^([^\s[\]:]+)(?:\[(\d+)\])?: ?/;
 
 /** A parsed line, before the event is built. */
-interface Parsed {
+export interface Parsed {
   readonly fields: Fields;
   readonly ts: number;
   readonly ok: boolean;
@@ -136,7 +136,7 @@ export function* readSyslog(bytes: Uint8Array, ctx: ReadContext): Generator<Read
  * `CommandLine`…) so SigmaHQ's linux process_creation and network_connection rules apply, and its
  * `TimeCreated` (which has a year) gives the time.
  */
-function withEventXml(parsed: Parsed): Parsed {
+export function withEventXml(parsed: Parsed): Parsed {
   const message = parsed.fields['message'];
   if (typeof message !== 'string' || !message.startsWith('<Event')) return parsed;
   const xml = windowsXmlFields(message);
@@ -151,7 +151,7 @@ function withEventXml(parsed: Parsed): Parsed {
 }
 
 /** `linux/auth` for auth files and auth programs, `linux/syslog` for the rest. */
-function sourceOf(fields: Fields, authFile: boolean): LogSource {
+export function sourceOf(fields: Fields, authFile: boolean): LogSource {
   const program = fields['program'];
   const message = fields['message'];
   const auth =

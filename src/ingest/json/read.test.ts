@@ -339,6 +339,27 @@ describe('JSON reader: shapes from real datasets', () => {
     expect(events[0]?.ts).toBe(Date.parse('2018-03-24T17:15:20.865Z'));
   });
 
+  it("reads journald JSON with the syslog reader's names and sources", () => {
+    const lines = [
+      '{"__REALTIME_TIMESTAMP":"1700000000123456","_HOSTNAME":"web01","SYSLOG_IDENTIFIER":"sshd","_PID":"812","SYSLOG_FACILITY":"10","PRIORITY":"6","MESSAGE":"Failed password for root from 10.0.0.5 port 4242 ssh2"}',
+      '{"__REALTIME_TIMESTAMP":"1700000001000000","_HOSTNAME":"web01","SYSLOG_IDENTIFIER":"kernel","MESSAGE":[104,105,255]}',
+    ];
+    const { events } = read(lines.join('\n'));
+    expect(events[0]?.fields).toMatchObject({
+      host: 'web01',
+      program: 'sshd',
+      pid: 812,
+      facility: 'authpriv',
+      severity: 'info',
+      message: 'Failed password for root from 10.0.0.5 port 4242 ssh2',
+      _HOSTNAME: 'web01',
+    });
+    expect(events[0]?.source).toEqual({ product: 'linux', service: 'auth' });
+    expect(events[0]?.ts).toBe(1700000000123);
+    expect(events[1]?.fields['message']).toBe('hi\uFFFD');
+    expect(events[1]?.source).toEqual({ product: 'linux', service: 'syslog' });
+  });
+
   it('takes the logsource of other ECS documents from event.dataset', () => {
     const auth = read(
       '{"@timestamp":"2024-01-01T00:00:00Z","event":{"dataset":"system.auth"},"message":"Failed password for root"}\n{"event":{"dataset":"zeek.conn"},"source":{"ip":"10.0.0.1"}}\n{"event":{"dataset":"nginx.access"}}',

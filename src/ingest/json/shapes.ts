@@ -4,6 +4,7 @@
  * fields the way SigmaHQ rules for that source expect.
  */
 import type { Fields, LogSource } from '../../core/index.ts';
+import { FACILITIES, SEVERITIES, sourceOf, withEventXml } from '../syslog.ts';
 import { parseTimeValue } from '../time.ts';
 import { flatten, isObject } from './flatten.ts';
 import { flattenVelociraptorEvent, flattenWindowsEvent, numericSystemFields } from './windows.ts';
@@ -44,6 +45,12 @@ export function shapeRecord(record: Record<string, unknown>, fileName: string): 
     };
   }
   const fields = flatten(record);
+  if (
+    fields['MESSAGE'] !== undefined &&
+    (fields['__REALTIME_TIMESTAMP'] !== undefined || fields['_HOSTNAME'] !== undefined)
+  ) {
+    return journald(fields);
+  }
   if (fields['winlog.channel'] !== undefined || fields['winlog.event_id'] !== undefined) {
     return winlogbeat(fields);
   }
@@ -181,6 +188,48 @@ function flatWindows(fields: Fields): Shaped {
       'TimeGenerated',
       'EventReceivedTime',
     ),
+  };
+}
+
+/**
+ * A journald record (`journalctl -o json`): the syslog reader's names are added (`host`, `program`,
+ * `pid`, `message`, `facility`, `severity`) and it gets the same linux/auth or linux/syslog source;
+ * Sysmon for Linux XML in MESSAGE is read as in syslog files.
+ */
+function journald(fields: Fields): Shaped {
+  const text = (v: Fields[string] | undefined): string | undefined => {
+    if (typeof v === 'string') return v;
+    // journald writes a message that is not valid UTF-8 as a list of byte values
+    if (Array.isArray(v) && v.every((x) => typeof x === 'number')) {
+      return new TextDecoder().decode(Uint8Array.from(v as number[]));
+    }
+    return undefined;
+  };
+  const out: Fields = { ...fields };
+  const host = text(fields['_HOSTNAME']);
+  const program = text(fields['SYSLOG_IDENTIFIER']) ?? text(fields['_COMM']);
+  const pid = text(fields['SYSLOG_PID']) ?? text(fields['_PID']);
+  const message = text(fields['MESSAGE']);
+  const facility = FACILITIES[Number(fields['SYSLOG_FACILITY'] ?? NaN)];
+  const severity = SEVERITIES[Number(fields['PRIORITY'] ?? NaN)];
+  if (host !== undefined) out['host'] = host;
+  if (program !== undefined) out['program'] = program;
+  if (pid !== undefined && /^\d+$/.test(pid)) out['pid'] = Number(pid);
+  if (message !== undefined) out['message'] = message;
+  if (facility !== undefined) out['facility'] = facility;
+  if (severity !== undefined) out['severity'] = severity;
+  const realtime = text(fields['__REALTIME_TIMESTAMP']);
+  const parsed = withEventXml({
+    fields: out,
+    ts:
+      realtime !== undefined && /^\d+$/.test(realtime) ? Math.floor(Number(realtime) / 1000) : NaN,
+    ok: true,
+  });
+  return {
+    shape: 'journald',
+    fields: parsed.fields,
+    source: sourceOf(parsed.fields, false),
+    ts: parsed.ts,
   };
 }
 

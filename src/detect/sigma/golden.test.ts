@@ -39,22 +39,22 @@ describe('printed IR', () => {
   it('contains|all, field names and values respelled on Security 4688', () => {
     expect(printed('rules/windows/process_creation/proc_creation_win_uac_bypass_dismhost.yml'))
       .toMatchInlineSnapshot(`
-      "rule 853e74f9-9392-4935-ad3b-2e8c040dae86 "UAC Bypass Using DismHost" level=high
-      logsource product=windows category=process_creation service=-
-      route windows/process_creation/sysmon where Channel=Microsoft-Windows-Sysmon/Operational EventID=1
-        and
-          ParentImage: contains "c:\\\\users\\\\"
-          ParentImage: contains "\\\\appdata\\\\local\\\\temp\\\\"
-          ParentImage: contains "\\\\dismhost.exe"
-          IntegrityLevel: eq "high" | eq "system" | eq "s-1-16-16384" | eq "s-1-16-12288"
-      route windows/process_creation/security-4688 where Channel=Security EventID=4688
-        and
-          ParentProcessName: contains "c:\\\\users\\\\"
-          ParentProcessName: contains "\\\\appdata\\\\local\\\\temp\\\\"
-          ParentProcessName: contains "\\\\dismhost.exe"
-          MandatoryLabel: eq "s-1-16-12288" | eq "s-1-16-16384" | eq "s-1-16-16384" | eq "s-1-16-12288"
-      "
-    `);
+        "rule 853e74f9-9392-4935-ad3b-2e8c040dae86 "UAC Bypass Using DismHost" level=high
+        logsource product=windows category=process_creation service=-
+        route windows/process_creation/sysmon where Channel=Microsoft-Windows-Sysmon/Operational EventID=1
+          and
+            ParentImage: contains "c:\\\\users\\\\"
+            ParentImage: contains "\\\\appdata\\\\local\\\\temp\\\\"
+            ParentImage: contains "\\\\dismhost.exe"
+            IntegrityLevel: eq "high" | eq "system" | eq "s-1-16-16384" | eq "s-1-16-12288"
+        route windows/process_creation/security-4688 where Channel=Security EventID=4688
+          and
+            ParentProcessName: contains "c:\\\\users\\\\"
+            ParentProcessName: contains "\\\\appdata\\\\local\\\\temp\\\\"
+            ParentProcessName: contains "\\\\dismhost.exe"
+            MandatoryLabel: eq "s-1-16-12288" | eq "s-1-16-16384"
+        "
+      `);
   });
 
   it('keywords', () => {

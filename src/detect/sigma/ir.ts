@@ -100,8 +100,19 @@ export function mapFields(
       return { k: 'not', of: mapFields(node.of, map, translate) };
     case 'const':
       return node;
-    case 'field':
-      return { k: 'field', field: f(node.field), any: node.any.map((t) => test(node.field, t)) };
+    case 'field': {
+      // Respelled values may collide (`High` and `S-1-16-12288` on 4688): keep each test once.
+      const seen = new Set<string>();
+      const any = node.any
+        .map((t) => test(node.field, t))
+        .filter((t) => {
+          const key = printTest(t);
+          if (seen.has(key)) return false;
+          seen.add(key);
+          return true;
+        });
+      return { k: 'field', field: f(node.field), any };
+    }
     case 'null':
       return { k: 'null', field: f(node.field) };
     case 'exists':

@@ -271,6 +271,18 @@ describe('value modifiers', () => {
     expect(lit({ User: '%x1' })).toBe(true);
   });
 
+  it('expand inside a regex inserts the values as escaped alternatives', () => {
+    const m = matcher(
+      `  sel:
+    Host|re|expand: '^%servers%$'
+  condition: sel`,
+      { placeholders: { servers: ['db.local', 'web(1)'] } },
+    );
+    expect(m({ Host: 'db.local' })).toBe(true);
+    expect(m({ Host: 'web(1)' })).toBe(true);
+    expect(m({ Host: 'dbxlocal' })).toBe(false);
+  });
+
   it('fieldref compares with another field of the same event; with startswith/endswith/contains', () => {
     const eq = matcher(`  sel:
     ParentUser|fieldref: User

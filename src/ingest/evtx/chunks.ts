@@ -217,6 +217,10 @@ export function readChunk(text: Utf16, base: number, file: string, tenant: strin
   const index = chunkIndex(base);
   const events: Event[] = [];
   const issues: Issue[] = [];
+  if (!Number.isSafeInteger(base) || base < 0) {
+    issues.push(issue('EVTX_BAD_CHUNK_HEADER', 'error', `no chunk at offset ${base}`, file, 0));
+    return { file, events, issues };
+  }
   const avail = Math.min(CHUNK_SIZE, b.length - base);
   if (avail < CHUNK_HEADER_SIZE) {
     issues.push(

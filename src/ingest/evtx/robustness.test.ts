@@ -151,6 +151,27 @@ describe('damaged copies of security.evtx', () => {
     );
   });
 
+  it('any chunk offsets a caller passes are safe', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.integer({ min: -70000, max: original.length + 70000 }),
+            fc.constantFrom(Number.NaN, 0.5, Infinity, -0, 2 ** 60),
+          ),
+          { maxLength: 6 },
+        ),
+        (offsets) => {
+          const events = [...parseEvtx(original, 'x', { chunkOffsets: offsets })].flatMap(
+            (b) => b.events,
+          );
+          for (const e of events) expect(e.origin.offset).toBeGreaterThanOrEqual(4096);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
   it('random bytes behind valid signatures never throw', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 0, maxLength: 70000 }), (junk) => {

@@ -201,7 +201,7 @@ function journald(fields: Fields): Shaped {
     if (typeof v === 'string') return v;
     // journald writes a message that is not valid UTF-8 as a list of byte values
     if (Array.isArray(v) && v.every((x) => typeof x === 'number')) {
-      return new TextDecoder().decode(Uint8Array.from(v as number[]));
+      return new TextDecoder().decode(Uint8Array.from(v));
     }
     return undefined;
   };

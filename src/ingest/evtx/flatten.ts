@@ -359,6 +359,7 @@ const S_DATA_SUB = 5; // named <Data> substitution → `key`, "" when empty
 const S_POS_TEXT = 6; // unnamed <Data> literal → the positional list
 const S_POS_SUB = 7; // unnamed <Data> substitution → the positional list (arrays spread)
 const S_POS_END = 8; // the positional list → `key`
+const S_NESTED = 9; // a container's only child, a nested fragment: its elements under their names
 
 interface Step {
   readonly s: number;
@@ -374,6 +375,8 @@ interface Plan {
   readonly content: readonly number[];
   /** Elements the plan stands for, spent from the record's element budget. */
   readonly elements: number;
+  /** Substitutions of S_NESTED steps: what they hold decides whether the plan fits the record. */
+  readonly nested: readonly number[];
 }
 
 function step(s: number, key: string, index = -1, text = '', attr: AttrNode | null = null): Step {
@@ -383,7 +386,17 @@ function step(s: number, key: string, index = -1, text = '', attr: AttrNode | nu
 class PlanBuilder {
   readonly steps: Step[] = [];
   readonly content: number[] = [];
+  readonly nested: number[] = [];
   elements = 0;
+
+  plan(): Plan {
+    return {
+      steps: this.steps,
+      content: this.content,
+      elements: this.elements,
+      nested: this.nested,
+    };
+  }
 
   attrs(el: ElementNode, key: string): void {
     this.elements++;
@@ -418,6 +431,13 @@ class PlanBuilder {
   /** Mirrors emitContainer. */
   container(el: ElementNode, key: string, prefix: string): boolean {
     this.attrs(el, key);
+    const only = el.children[0];
+    if (el.hasDynamic && el.children.length === 1 && only?.k === 2 && prefix === '') {
+      // `<UserData>%n</UserData>`: the section's content is a nested fragment.
+      this.nested.push(only.index);
+      this.steps.push(step(S_NESTED, '', only.index));
+      return true;
+    }
     if (el.hasDynamic) return false;
     let text = '';
     for (const n of el.children) if (n.k === 1) text += n.text;
@@ -489,7 +509,7 @@ function compile(el: ElementNode): Plan | null {
       : el.name === 'EventData' || el.name === 'UserData'
         ? b.container(el, el.name, '')
         : b.generic(el, el.name, el.name + '.');
-  return ok ? { steps: b.steps, content: b.content, elements: b.elements } : null;
+  return ok ? b.plan() : null;
 }
 
 const plans = new WeakMap<ElementNode, Plan | null>();
@@ -509,7 +529,40 @@ function planFor(el: ElementNode, subs: readonly Value[]): Plan | null {
   }
   if (plan === null) return null;
   for (const i of plan.content) if (subs[i] instanceof Nested) return null;
+  for (const i of plan.nested) if (!plainNested(subs[i])) return null;
   return plan;
+}
+
+/**
+ * Does a container's nested content hold only elements other than `<Data>` (or nothing)? Then
+ * each element is flattened on its own, which is what a plan's S_NESTED step does.
+ */
+function plainNested(v: Value | undefined): boolean {
+  if (v === null || v === undefined) return true;
+  if (!(v instanceof Nested)) return false;
+  for (const n of v.nodes) {
+    if (n.k === 1 && n.text !== '') return false;
+    if (n.k === 0 && n.name === 'Data') return false;
+    if (n.k === 3 && n.root.name === 'Data') return false;
+  }
+  return true;
+}
+
+/** Plans of elements met inside nested fragments, flattened as emitGeneric does at prefix ''. */
+const elementPlans = new WeakMap<ElementNode, Plan | null>();
+
+function emitElement(f: MutableFields, el: ElementNode, subs: readonly Value[]): void {
+  let plan = elementPlans.get(el);
+  if (plan === undefined) {
+    const b = new PlanBuilder();
+    plan = b.generic(el, el.name, '') ? b.plan() : null;
+    elementPlans.set(el, plan);
+  }
+  if (plan !== null && plan.content.every((i) => !(subs[i] instanceof Nested))) {
+    run(plan, f, subs);
+  } else {
+    emitGeneric(f, el, subs, el.name, '');
+  }
 }
 
 function run(plan: Plan, f: MutableFields, subs: readonly Value[]): void {
@@ -554,6 +607,15 @@ function run(plan: Plan, f: MutableFields, subs: readonly Value[]): void {
         }
         list = null;
         break;
+      case S_NESTED: {
+        const v = subs[st.index];
+        if (!(v instanceof Nested)) break;
+        for (const n of v.nodes) {
+          if (n.k === 0) emitElement(f, n, NO_VALUES);
+          else if (n.k === 3) emitElement(f, n.root, n.subs);
+        }
+        break;
+      }
     }
   }
 }

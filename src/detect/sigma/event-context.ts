@@ -34,6 +34,18 @@ export class EvalCtx {
     this.gen++;
   }
 
+  private valueList: readonly FieldValue[] = [];
+  private valueGen = 0;
+
+  /** The event's field values, listed once per event. */
+  values(): readonly FieldValue[] {
+    if (this.valueGen !== this.gen) {
+      this.valueList = Object.values(this.fields);
+      this.valueGen = this.gen;
+    }
+    return this.valueList;
+  }
+
   /** The event's field names, listed once per event. */
   keys(): readonly string[] {
     if (this.keyGen !== this.gen) {

@@ -271,7 +271,7 @@ function keywordEval(
     return {
       fn: (c) => {
         const g = ++gen;
-        scanner.scanValues(c.fields, c.keys(), marks, g);
+        scanner.scanValues(c.values(), marks, g);
         return marks[0] === g;
       },
       probe: check,

@@ -3,7 +3,7 @@
  * found in one pass per field with an Aho-Corasick automaton, so that most rules of a large route group
  * are never run on an event that cannot satisfy them. A skip is always exact; a mark only means "run it".
  */
-import type { Fields, Scalar } from '../../core/index.ts';
+import type { FieldValue, Scalar } from '../../core/index.ts';
 import type { EvalCtx } from './event-context.ts';
 import type { IrNode, ValueTest } from './ir.ts';
 import { requiredLiterals } from './regex.ts';
@@ -121,10 +121,10 @@ export class LiteralScanner {
     return l;
   }
 
-  /** `scan` over every string value (and string list element) of `fields`, named by `keys`. */
-  scanValues(fields: Fields, keys: readonly string[], marks: Int32Array, gen: number): void {
-    for (let i = 0; i < keys.length; i++) {
-      const v = fields[keys[i] ?? ''];
+  /** `scan` over every string value (and string list element) of an event. */
+  scanValues(values: readonly FieldValue[], marks: Int32Array, gen: number): void {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
       if (typeof v === 'string') this.scan(v, marks, gen);
       else if (Array.isArray(v)) {
         for (const x of v as readonly Scalar[]) if (typeof x === 'string') this.scan(x, marks, gen);

@@ -118,21 +118,31 @@ export function loadRules(
         const p = doc.locate(['id']);
         seenIds.set(id, { file, line: p.line, col: p.col });
       }
-      if (kind === 'filter') {
-        const r = parseFilter(doc);
-        issues.push(...r.issues);
-        if (r.filter) filterAsts.push(r.filter);
-      } else {
-        const r = parseRule(doc);
-        issues.push(...r.issues);
-        if (r.rule) ruleAsts.push(r.rule);
+      try {
+        if (kind === 'filter') {
+          const r = parseFilter(doc);
+          issues.push(...r.issues);
+          if (r.filter) filterAsts.push(r.filter);
+        } else {
+          const r = parseRule(doc);
+          issues.push(...r.issues);
+          if (r.rule) ruleAsts.push(r.rule);
+        }
+      } catch (e) {
+        issues.push(internal(doc.file, doc.locate([]), e));
       }
     }
   }
 
   const rules: CompiledRule[] = [];
   for (const ast of ruleAsts) {
-    const out = compileDetection(ast.detection, ast.file, opts);
+    let out: ReturnType<typeof compileDetection>;
+    try {
+      out = compileDetection(ast.detection, ast.file, opts);
+    } catch (e) {
+      issues.push(internal(ast.file, ast.at, e));
+      continue;
+    }
     issues.push(...out.issues);
     if (out.unsupported !== undefined) {
       unsupported.push({ file: ast.file, reason: out.unsupported });
@@ -219,6 +229,16 @@ export function loadRules(
 function forRoute(node: IrNode, route: SourceRoute): IrNode {
   const mapped = mapFields(node, route.fieldMap, (field, s) => translateValue(route, field, s));
   return mapped;
+}
+
+/** A bug met while loading one rule: reported against that rule, the others still load. */
+function internal(file: string, at: { line: number; col: number }, e: unknown): Issue {
+  return {
+    code: 'INTERNAL',
+    severity: 'error',
+    message: `internal error while loading this rule: ${e instanceof Error ? e.message : String(e)}`,
+    at: { file, line: at.line, col: at.col },
+  };
 }
 
 function targets(f: FilterAst, rule: CompiledRule): boolean {

@@ -196,6 +196,8 @@ describe('format detection', () => {
     expect(forced.flatMap((b) => b.events).map((e) => e.fields['message'])).toEqual([
       'just some text',
     ]);
+    expect([...readBytes(enc(' \n\n'), 'auth.log.1', { tenant: 't' })]).toEqual([]);
+    expect([...readBytes(new Uint8Array(0), 'empty.evtx', { tenant: 't' })]).toEqual([]);
     const unknown = [...readBytes(enc('a,b\n1,2\n'), 'x.csv', { tenant: 't' })];
     expect(unknown.flatMap((b) => b.issues).map((i) => [i.code, i.severity, i.at?.file])).toEqual([
       ['READ_UNKNOWN_FORMAT', 'warning', 'x.csv'],

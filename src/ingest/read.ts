@@ -56,6 +56,7 @@ function* readNested(
   opts: ReadOptions,
   depth: number,
 ): Generator<ReadBatch> {
+  if (isBlank(bytes)) return; // an empty log (a fresh rotation) holds nothing and is no problem
   const found = detectFormat(bytes, name);
   if (found === 'gzip' || found === 'zip') {
     if (depth >= MAX_DEPTH) {
@@ -125,6 +126,11 @@ function* readNested(
     // a reader bug must cost this input only, never the scan
     yield fileIssue(name, 'INTERNAL', `the ${format} reader failed: ${message(e)}`);
   }
+}
+
+function isBlank(bytes: Uint8Array): boolean {
+  for (const b of bytes) if (b !== 32 && b !== 9 && b !== 10 && b !== 13) return false;
+  return true;
 }
 
 function isUtf16(bytes: Uint8Array): boolean {

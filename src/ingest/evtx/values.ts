@@ -259,6 +259,13 @@ function readReal64(b: Uint8Array, p: number): number {
 
 const ansiDecoder = new TextDecoder('windows-1252');
 
+/**
+ * Up to this many UTF-16 units are decoded by hand; longer strings natively. Measured here per
+ * string: 4 units by hand 92 ns vs Buffer#toString 137 ns; 10 units 241 vs 195 ns; 20 units
+ * 403 vs 151 ns; TextDecoder on a subarray 250-530 ns at any of these lengths.
+ */
+const SHORT = 6;
+
 /** Text decoding over one file buffer; short strings are decoded by hand, long ones natively. */
 export class Utf16 {
   private readonly buf: Buffer;
@@ -269,7 +276,7 @@ export class Utf16 {
   /** `units` UTF-16LE code units at `p`, verbatim. */
   text(p: number, units: number): string {
     const b = this.bytes;
-    if (units <= 20) {
+    if (units <= SHORT) {
       let s = '';
       for (let i = 0, q = p; i < units; i++, q += 2) {
         s += String.fromCharCode((b[q] ?? 0) | ((b[q + 1] ?? 0) << 8));
@@ -285,7 +292,7 @@ export class Utf16 {
    */
   value(p: number, units: number): string {
     const b = this.bytes;
-    if (units <= 20) {
+    if (units <= SHORT) {
       let s = '';
       for (let i = 0, q = p; i < units; i++, q += 2) {
         const c = (b[q] ?? 0) | ((b[q + 1] ?? 0) << 8);

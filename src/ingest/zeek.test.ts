@@ -24,7 +24,7 @@ function tsv(text: string | Uint8Array, file = 'conn.log'): { events: Event[]; i
 }
 
 describe('Zeek TSV reader', () => {
-  for (const log of ['dns', 'ssl', 'smb_mapping', 'rdp']) {
+  for (const log of ['dns', 'ssl', 'smb_mapping', 'rdp', 'analyzer', 'dpd']) {
     it(`gives the same fields as Zeek's own JSON for ${log}`, () => {
       const fromTsv = tsv(
         lines(gunzipSync(readFileSync(`${zed}zeek-default/${log}.log.gz`)), 3008),
@@ -80,11 +80,11 @@ describe('Zeek TSV reader', () => {
       '#unset_field\t-',
       '#fields\tts\turi\ttags\tnote',
       '#types\ttime\tstring\tset[string]\tstring',
-      '1.5\t/a\\x09b\\\\c\t(empty)\t-',
+      '1.5\t/a\\x09b\\\\c\\x00\t(empty)\t-',
       'garbage-with-too-few-columns',
     ].join('\n');
     const small = tsv(text, 'http.00:00:00-01:00:00.log');
-    expect(small.events[0]?.fields).toEqual({ ts: 1.5, uri: '/a\tb\\c', tags: [] });
+    expect(small.events[0]?.fields).toEqual({ ts: 1.5, uri: '/a\tb\\c\\x00', tags: [] });
     expect(small.events[0]?.source).toEqual({ product: 'zeek', service: 'http' });
     expect(small.events[0]?.ts).toBe(1500);
     expect(small.issues.map((i) => [i.code, i.at?.line])).toEqual([['READ_BAD_LINE', 8]]);

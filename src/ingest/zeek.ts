@@ -18,12 +18,19 @@ interface Header {
 
 const NUMERIC = new Set(['count', 'int', 'port', 'double', 'interval', 'time']);
 
-/** Zeek escapes a backslash as `\\` and bytes it cannot write (separators, controls) as `\xHH`. */
+/**
+ * Zeek escapes a backslash as `\\` and bytes it cannot write (separators, controls) as `\xHH`.
+ * Printable characters, tab, LF and CR are decoded; other bytes keep their `\xHH` text, which is how
+ * Zeek's own JSON writer shows them (`ref_id: "\\x00\\x00"`), so TSV and JSON logs give one value.
+ */
 function unescape(s: string): string {
   if (!s.includes('\\')) return s;
-  return s.replace(/\\(\\|x[0-9a-fA-F]{2})/g, (_, e: string) =>
-    e === '\\' ? '\\' : String.fromCharCode(parseInt(e.slice(1), 16)),
-  );
+  return s.replace(/\\(\\|x[0-9a-fA-F]{2})/g, (m, e: string) => {
+    if (e === '\\') return '\\';
+    const code = parseInt(e.slice(1), 16);
+    const keep = code === 9 || code === 10 || code === 13 || (code >= 0x20 && code < 0x7f);
+    return keep ? String.fromCharCode(code) : m;
+  });
 }
 
 type Convert = (text: string) => FieldValue | undefined;

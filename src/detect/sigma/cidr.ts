@@ -90,7 +90,12 @@ export function parseCidr(s: string): Cidr | undefined {
 /** Whether `ip` (text) lies inside `net`. Unparseable text and the other IP family never match. */
 export function cidrContains(net: Cidr, ip: string): boolean {
   const a = parseIp(ip);
-  if (!a || a.v6 !== net.v6) return false;
+  return a !== undefined && inNetwork(net, a);
+}
+
+/** Whether a parsed address lies inside `net`. */
+export function inNetwork(net: Cidr, a: { v6: boolean; words: readonly number[] }): boolean {
+  if (a.v6 !== net.v6) return false;
   let bits = net.bits;
   for (let i = 0; i < a.words.length && bits > 0; i++) {
     const take = Math.min(16, bits);

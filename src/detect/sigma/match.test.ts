@@ -433,3 +433,29 @@ describe('matched fields', () => {
     expect(d?.matched).toEqual({ B: 'run MIMIKATZ', EventID: 1 });
   });
 });
+
+describe('value lists of regexes and networks', () => {
+  it('an OR of regexes on one field matches when any does', () => {
+    const m = matcher(`  sel:
+    CommandLine|re:
+      - 'ipconfig\\s+/all'
+      - '(?i)ARP\\s+-a'
+      - '^net\\s'
+  condition: sel`);
+    expect(m({ CommandLine: 'ipconfig  /all' })).toBe(true);
+    expect(m({ CommandLine: 'x arp -a' })).toBe(true);
+    expect(m({ CommandLine: 'net user' })).toBe(true);
+    expect(m({ CommandLine: 'x net user' })).toBe(false);
+    expect(m({ CommandLine: 'IPCONFIG /all' })).toBe(false);
+  });
+
+  it('an OR of networks parses the address once and checks each', () => {
+    const m = matcher(`  sel:
+    IpAddress|cidr: ['10.0.0.0/8', '::1/128']
+    Other: x
+  condition: sel`);
+    expect(m({ IpAddress: '10.1.1.1', Other: 'X' })).toBe(true);
+    expect(m({ IpAddress: '::1', Other: 'x' })).toBe(true);
+    expect(m({ IpAddress: '11.1.1.1', Other: 'x' })).toBe(false);
+  });
+});

@@ -3,7 +3,8 @@
  * Windows), and returns a Detection for every rule an event satisfies.
  */
 import type { Detection, Event, FieldValue, LogSource, Scalar } from '../../core/index.ts';
-import { cidrContains } from './cidr.ts';
+import { cidrContains, inNetwork, parseIp } from './cidr.ts';
+import type { Cidr } from './cidr.ts';
 import { compileGlob } from './glob.ts';
 import type { CompiledFilter, CompiledRule, IrNode, ValueTest } from './ir.ts';
 import { EvalCtx, scalarText } from './event-context.ts';
@@ -179,12 +180,39 @@ function elemTest(t: ValueTest, ctx: EvalCtx): ElemTest {
 function anyTest(tests: readonly ValueTest[], ctx: EvalCtx): ElemTest {
   const eqs = new Set<string>();
   const rest: ElemTest[] = [];
+  const nets: Cidr[] = [];
+  const regexes = new Map<string, string[]>(); // flags → sources, run as one alternation
   for (const t of tests) {
     if (t.t === 'eq' && !t.cased) eqs.add(t.s);
-    else rest.push(elemTest(t, ctx));
+    else if (t.t === 'cidr') nets.push(t.net);
+    else if (t.t === 're' && minRunLength(t.source) === undefined) {
+      regexes.set(t.flags, [...(regexes.get(t.flags) ?? []), t.source]);
+    } else rest.push(elemTest(t, ctx));
+  }
+  for (const [flags, sources] of regexes) {
+    if (sources.length === 1) {
+      rest.push(elemTest({ t: 're', source: sources[0] ?? '', flags }, ctx));
+      continue;
+    }
+    const re = makeRegex(sources.map((x) => `(?:${x})`).join('|'), flags);
+    const lits = sources.map((x) => requiredLiterals(x));
+    const all = lits.every((l) => l !== undefined) ? lits.flat() : undefined;
+    rest.push(
+      all
+        ? (raw, low) => all.some((l) => low.includes(l)) && re.test(scalarText(raw) ?? '')
+        : (raw) => re.test(scalarText(raw) ?? ''),
+    );
+  }
+  if (nets.length > 0) {
+    // Parse the address once for all networks.
+    rest.push((raw) => {
+      if (typeof raw !== 'string') return false;
+      const a = parseIp(raw);
+      return a !== undefined && nets.some((n) => inNetwork(n, a));
+    });
   }
   const suffixes = tests
-    .filter((t) => t.t === 'suffix' && !t.cased)
+    .filter((t) => t.t === 'suffix' && !t.cased && nets.length === 0)
     .map((t) => (t as { s: string }).s);
   if (rest.length === suffixes.length && suffixes.length > 0) {
     // Only case-insensitive equality and suffix tests: a tight loop.

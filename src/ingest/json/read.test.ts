@@ -252,6 +252,18 @@ describe('JSON reader: framing and recovery', () => {
     expect(noise.issues.map((i) => [i.code, i.at?.line])).toEqual([['READ_BAD_JSON', 1]]);
   });
 
+  it('hands a large file out in batches of at most 1000 events, in order', () => {
+    const text = Array.from({ length: 2500 }, (_, i) => `{"i":${String(i)}}`).join('\n');
+    const batches = [...readJson(enc.encode(text), { file: 'big.json', tenant: 't' })];
+    expect(batches.map((b) => b.events.length)).toEqual([1000, 1000, 500]);
+    expect(batches.flatMap((b) => b.events).map((e) => e.fields['i'])).toEqual(
+      Array.from({ length: 2500 }, (_, i) => i),
+    );
+    expect(
+      batches.every((b) => b.file === 'big.json' && b.events.every((e) => e.tenant === 't')),
+    ).toBe(true);
+  });
+
   it('flattens nested objects to dotted keys and arrays of objects to lists', () => {
     const e = read('{"a":{"b":{"c":1}},"items":[{"id":"x"},{"id":"y"}],"tags":["p","q"],"n":null}')
       .events[0];

@@ -33,7 +33,7 @@ export function limitFields(fields: Fields, at: Location, issues: Issue[]): void
     const v = fields[key];
     if (typeof v === 'string') {
       if (v.length > MAX_FIELD_CHARS) {
-        fields[key] = v.slice(0, MAX_FIELD_CHARS);
+        fields[key] = cut(v);
         issues.push(tooLarge(key, v.length, at));
       }
     } else if (
@@ -43,10 +43,21 @@ export function limitFields(fields: Fields, at: Location, issues: Issue[]): void
       fields[key] = (v as readonly Scalar[]).map((x): Scalar => {
         if (typeof x !== 'string' || x.length <= MAX_FIELD_CHARS) return x;
         issues.push(tooLarge(key, x.length, at));
-        return x.slice(0, MAX_FIELD_CHARS);
+        return cut(x);
       });
     }
   }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * The first MAX_FIELD_CHARS of `s`, as a copy: a plain slice would be a view that keeps the whole
+ * (maybe 10 MB) original alive for as long as the event lives.
+ */
+function cut(s: string): string {
+  return decoder.decode(encoder.encode(s.slice(0, MAX_FIELD_CHARS)));
 }
 
 function tooLarge(key: string, length: number, at: Location): Issue {

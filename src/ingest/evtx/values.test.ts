@@ -95,6 +95,15 @@ describe('values', () => {
     new DataView(b.buffer).setBigUint64(0, ft, true);
     expect(filetimeIso(b, 0)).toBe('2016-07-08T18:12:51.681640Z');
     expect(filetimeIso(new Uint8Array(8), 0)).toBe('1601-01-01T00:00:00.000000Z');
+    // Alternating seconds (the formatter remembers the last one).
+    const next = new Uint8Array(8);
+    new DataView(next.buffer).setBigUint64(0, ft + 10_000_000n + 5n * 10n, true);
+    expect(filetimeIso(next, 0)).toBe('2016-07-08T18:12:52.681645Z');
+    expect(filetimeIso(b, 0)).toBe('2016-07-08T18:12:51.681640Z');
+    // Past 2^53 ticks the exact split needs BigInt: year 30828 is still a date.
+    const far = new Uint8Array(8);
+    new DataView(far.buffer).setBigUint64(0, 0x7fffffffffffffffn, true);
+    expect(filetimeIso(far, 0)).toBe('30828-09-14T02:48:05.477580Z');
     const st = new Uint8Array(16);
     const v = new DataView(st.buffer);
     [2025, 11, 4, 27, 7, 40, 10, 165].forEach((x, i) => {

@@ -174,8 +174,21 @@ function pad6(n: number): string {
 
 const FILETIME_UNIX_SECONDS = 11644473600;
 
+/** The last second formatted: neighbouring records usually share it. */
+let lastSecond = Number.NaN;
+let lastPrefix = '';
+
 /** ISO-8601 with microseconds and `Z` from whole Unix seconds plus microseconds. */
 export function isoFromUnix(seconds: number, micros: number): string {
+  if (seconds !== lastSecond) {
+    lastPrefix = secondPrefix(seconds);
+    lastSecond = seconds;
+  }
+  return lastPrefix === '' ? '' : lastPrefix + pad6(micros) + 'Z';
+}
+
+/** `YYYY-MM-DDTHH:MM:SS.` of a Unix second, '' when out of Date's range. */
+function secondPrefix(seconds: number): string {
   const d = new Date(seconds * 1000);
   const y = d.getUTCFullYear();
   if (Number.isNaN(y)) return '';
@@ -192,9 +205,7 @@ export function isoFromUnix(seconds: number, micros: number): string {
     pad2(d.getUTCMinutes()) +
     ':' +
     pad2(d.getUTCSeconds()) +
-    '.' +
-    pad6(micros) +
-    'Z'
+    '.'
   );
 }
 
@@ -211,7 +222,17 @@ export function filetimeParts(lo: number, hi: number): { sec: number; ticks: num
 }
 
 export function filetimeIso(b: Uint8Array, p: number): string {
-  const { sec, ticks } = filetimeParts(u32(b, p), u32(b, p + 4));
+  const lo = u32(b, p);
+  const hi = u32(b, p + 4);
+  const rest = hi * 4967296 + lo;
+  if (rest <= Number.MAX_SAFE_INTEGER) {
+    const extra = Math.floor(rest / 1e7);
+    return isoFromUnix(
+      hi * 429 + extra - FILETIME_UNIX_SECONDS,
+      Math.floor((rest - extra * 1e7) / 10),
+    );
+  }
+  const { sec, ticks } = filetimeParts(lo, hi);
   return isoFromUnix(sec, Math.floor(ticks / 10));
 }
 

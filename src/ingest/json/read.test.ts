@@ -374,14 +374,19 @@ describe('JSON reader: shapes from real datasets', () => {
 
   it('takes the logsource of other ECS documents from event.dataset', () => {
     const auth = read(
-      '{"@timestamp":"2024-01-01T00:00:00Z","event":{"dataset":"system.auth"},"message":"Failed password for root"}\n{"event":{"dataset":"zeek.conn"},"source":{"ip":"10.0.0.1"}}\n{"event":{"dataset":"nginx.access"}}',
+      '{"@timestamp":"2024-01-01T00:00:00Z","event":{"dataset":"system.auth"},"process":{"name":"sshd","pid":42},"host":{"hostname":"web01"},"message":"Failed password for root"}\n{"event":{"dataset":"zeek.conn"},"source":{"ip":"10.0.0.1"}}\n{"event":{"dataset":"nginx.access"}}',
     ).events;
     expect(auth.map((e) => e.source)).toEqual([
       { product: 'linux', service: 'auth' },
       { product: 'zeek', service: 'conn' },
       {},
     ]);
-    expect(auth[0]?.fields['message']).toBe('Failed password for root');
+    expect(auth[0]?.fields).toMatchObject({
+      message: 'Failed password for root',
+      program: 'sshd',
+      pid: 42,
+      host: 'web01',
+    });
   });
 
   it('reads UTF-16 JSON as written by PowerShell 5', () => {

@@ -87,10 +87,17 @@ export function shapeRecord(record: Record<string, unknown>, fileName: string): 
   }
   const cloud = cloudSource(fields);
   if (cloud) return cloud;
+  const source = ecsSource(fields['event.dataset']);
+  if (source.product === 'linux' && source.service !== 'auditd') {
+    // Filebeat's system module: the syslog reader's names, which linux routes use (`program`)
+    setIfAbsent(fields, 'program', fields['process.name']);
+    setIfAbsent(fields, 'pid', fields['process.pid']);
+    setIfAbsent(fields, 'host', fields['host.hostname'] ?? fields['host.name']);
+  }
   return {
     shape: 'generic',
     fields,
-    source: ecsSource(fields['event.dataset']),
+    source,
     ts: firstTime(
       fields,
       '@timestamp',

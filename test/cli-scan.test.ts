@@ -94,6 +94,24 @@ describe('vigil scan', () => {
     expect(r.stderr).toContain('does-not-exist.evtx');
   });
 
+  it('reads damaged EVTX files: located problems per file, the rest of every file still scanned', () => {
+    const summary = join(tmp, 'damaged.json');
+    const samples = join(shared, 'evtx', 'omerbenamram-evtx-samples', 'samples');
+    const r = vigil(['scan', samples, '--no-builtin', '--format', 'jsonl', '--summary', summary]);
+    expect(r.status).toBe(2);
+    const s = JSON.parse(readFileSync(summary, 'utf8')) as {
+      files: { path: string; records: number; errors: number }[];
+      problems: { code: string; file: string; offset?: number; chunk?: number }[];
+    };
+    const badChunk = s.files.find((f) => f.path.endsWith('sample_with_a_bad_chunk_magic.evtx'));
+    expect(badChunk?.errors).toBeGreaterThan(0);
+    expect(badChunk?.records).toBeGreaterThan(0);
+    const located = s.problems.filter((p) => p.code.startsWith('EVTX_'));
+    expect(located.length).toBeGreaterThan(0);
+    for (const p of located) expect(p.offset ?? p.chunk).toBeDefined();
+    expect(r.stderr).toContain('Parse problems');
+  });
+
   it('exits 1 on usage errors with a clear message', () => {
     const r = vigil(['scan', sample, '--format', 'xml']);
     expect(r.status).toBe(1);

@@ -128,8 +128,9 @@ export function writeSummary(result: ScanResult, out: Sink, color: boolean): voi
         `  ${f.path}: ${f.errors} error(s)${warnings > 0 ? `, ${warnings} warning(s)` : ''}, ${f.records} records read`,
       );
       for (const i of f.issues.slice(0, 3)) {
-        const where = i.at ? formatLocation(i.at) : f.path;
-        lines.push(`      ${i.code} ${where}: ${i.message}`);
+        // The file is on the line above: show only where inside it.
+        const where = i.at ? formatLocation({ ...i.at, file: '' }).trim() : '';
+        lines.push(`      ${i.code}${where ? ` ${where}` : ''}: ${i.message}`);
       }
       if (f.issues.length > 3) lines.push(`      … ${f.issues.length - 3} more`);
     }

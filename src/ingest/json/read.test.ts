@@ -402,6 +402,16 @@ describe('JSON reader: shapes from real datasets', () => {
     ).toEqual([[4624, 'dc01', 'windows']]);
   });
 
+  it('recognises Zeek JSON without _path or uid by the log name of the file', () => {
+    const x509 = read(
+      '{"ts":1521911720.6,"id":"FxYz","certificate.version":3}\n',
+      'logs/x509.log',
+    ).events;
+    expect(x509[0]?.source).toEqual({ product: 'zeek', service: 'x509' });
+    const other = read('{"ts":1521911720.6,"id":"FxYz"}\n', 'logs/app.log').events;
+    expect(other[0]?.source).toEqual({});
+  });
+
   it('maps Winlogbeat ECS documents to Windows names and keeps the ECS fields', () => {
     const doc = {
       '@timestamp': '2024-02-03T04:05:06.789Z',

@@ -75,7 +75,9 @@ export function shapeRecord(record: Record<string, unknown>, fileName: string): 
   const zeekPath = fields['_path'];
   if (
     typeof zeekPath === 'string' ||
-    (fields['uid'] !== undefined && fields['id.orig_h'] !== undefined && fields['ts'] !== undefined)
+    (fields['ts'] !== undefined &&
+      ((fields['uid'] !== undefined && fields['id.orig_h'] !== undefined) ||
+        ZEEK_LOGS.has(zeekLogName(fileName))))
   ) {
     const service = typeof zeekPath === 'string' ? zeekPath : zeekLogName(fileName);
     return {
@@ -112,6 +114,61 @@ export function shapeRecord(record: Record<string, unknown>, fileName: string): 
     ),
   };
 }
+
+/**
+ * Zeek's standard log names: a JSON file so named whose records have `ts` is Zeek's even without
+ * `_path` (LogAscii::use_json writes none) and without `uid` (x509, software, known_*…).
+ */
+const ZEEK_LOGS = new Set([
+  'conn',
+  'dns',
+  'http',
+  'ssl',
+  'x509',
+  'files',
+  'notice',
+  'weird',
+  'dhcp',
+  'dce_rpc',
+  'kerberos',
+  'ntlm',
+  'rdp',
+  'smb_files',
+  'smb_mapping',
+  'smtp',
+  'ssh',
+  'ftp',
+  'irc',
+  'sip',
+  'snmp',
+  'socks',
+  'tunnel',
+  'pe',
+  'ocsp',
+  'software',
+  'known_hosts',
+  'known_services',
+  'known_certs',
+  'modbus',
+  'dnp3',
+  'mysql',
+  'radius',
+  'rfb',
+  'ntp',
+  'syslog',
+  'ldap',
+  'ldap_search',
+  'quic',
+  'analyzer',
+  'dpd',
+  'capture_loss',
+  'stats',
+  'reporter',
+  'loaded_scripts',
+  'packet_filter',
+  'intel',
+  'signatures',
+]);
 
 /** The Zeek log a file holds, from its name: `conn.log`, `dns.json.gz`, `conn.00:00:00-01:00:00.log.gz`. */
 export function zeekLogName(fileName: string): string {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ReadBatch } from '../../core/index.ts';
-import { EvtxPool, parseEvtx } from './index.ts';
+import { EvtxPool, evtxChunks, parseEvtx } from './index.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const SAMPLES = path.resolve(repoRoot, '../shared/data/evtx/omerbenamram-evtx-samples/samples');
@@ -53,6 +53,20 @@ describe('EvtxPool', () => {
     expect(seen).toBeGreaterThan(0);
     const again = await collect(pool.parseFile(FILES[3]!));
     expect(again.flatMap((b) => b.events)).toHaveLength(17);
+  });
+
+  it('a file being read when the pool closes still ends, with located issues', async () => {
+    const own = new EvtxPool({ threads: 1 });
+    const batches: ReadBatch[] = [];
+    for await (const b of own.parseFile(FILES[0]!)) {
+      if (batches.length === 0) await own.close();
+      batches.push(b);
+    }
+    const chunks = evtxChunks(readFileSync(FILES[0]!), FILES[0]!).chunkOffsets.length;
+    expect(batches).toHaveLength(chunks);
+    const closed = batches.flatMap((b) => b.issues).filter((i) => i.code === 'INTERNAL');
+    expect(closed.length).toBeGreaterThan(0);
+    for (const i of closed) expect(i.at?.chunk).toBeGreaterThan(0);
   });
 
   it('close() settles, so a script carries on after it (plain node --import tsx)', () => {

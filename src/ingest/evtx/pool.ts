@@ -134,7 +134,9 @@ export class EvtxPool {
     try {
       for (let i = 0; i < chunkOffsets.length; i++) {
         while (queued < tasks.length && (tasks[queued]?.first ?? 0) <= i + ahead) {
-          this.queue.push(tasks[queued++] as Pending);
+          const p = tasks[queued++] as Pending;
+          if (this.isClosed()) failTask(p, 'the EVTX pool was closed');
+          else this.queue.push(p);
         }
         this.pump();
         const batch = await job.take(i);
@@ -175,8 +177,14 @@ export class EvtxPool {
     );
   }
 
+  /** Read through a call: `close()` may run while `parseFile` awaits. */
+  private isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Hands queued tasks to idle workers, starting workers up to the pool size. */
   private pump(): void {
+    if (this.closed) return;
     while (this.queue.length > 0) {
       let slot = this.slots.find((s) => s.busy === null);
       if (slot === undefined) {

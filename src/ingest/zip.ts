@@ -5,6 +5,9 @@
 import { constants, gunzipSync } from 'node:zlib';
 import { unzipSync } from 'fflate';
 
+/** Output beyond this (1 GiB) is refused: a decompression bomb must not take the machine down. */
+const MAX_INFLATED = 1 << 30;
+
 export interface ZipEntry {
   readonly name: string;
   /** Uncompressed size in bytes. */
@@ -25,7 +28,16 @@ export function zipEntries(zip: Uint8Array): ZipEntry[] {
 
 /** One entry's bytes. Throws when the archive is damaged or the entry is missing. */
 export function zipEntry(zip: Uint8Array, name: string): Uint8Array {
-  const out = unzipSync(zip, { filter: (f) => f.name === name });
+  let size = 0;
+  const out = unzipSync(zip, {
+    filter: (f) => {
+      if (f.name !== name) return false;
+      size = f.originalSize;
+      return size <= MAX_INFLATED;
+    },
+  });
+  if (size > MAX_INFLATED)
+    throw new Error(`entry ${name} inflates to ${String(size)} bytes, over 1 GiB`);
   const data = out[name];
   if (data === undefined) throw new Error(`no entry ${name}`);
   return data;
@@ -37,11 +49,15 @@ export function zipEntry(zip: Uint8Array, name: string): Uint8Array {
  */
 export function gunzip(bytes: Uint8Array): { data: Uint8Array; error?: string } {
   try {
-    return { data: gunzipSync(bytes) };
+    return { data: gunzipSync(bytes, { maxOutputLength: MAX_INFLATED }) };
   } catch (e) {
     const error = e instanceof Error ? e.message : String(e);
     try {
-      return { data: gunzipSync(bytes, { finishFlush: constants.Z_SYNC_FLUSH }), error };
+      const data = gunzipSync(bytes, {
+        finishFlush: constants.Z_SYNC_FLUSH,
+        maxOutputLength: MAX_INFLATED,
+      });
+      return { data, error };
     } catch {
       return { data: new Uint8Array(0), error };
     }

@@ -40,6 +40,15 @@ function valueMatches(ev: FieldValue | undefined, rv: RawValue, mods: readonly s
   if (rv === null) return ev === undefined || ev === null;
   return elements(ev).some((x) => {
     if (x === null) return false;
+    if (mods[0] === 're') {
+      return new RegExp(String(rv), mods.includes('i') ? 'i' : '').test(String(x));
+    }
+    const op = mods[0];
+    if (op === 'gt' || op === 'lt') {
+      const n =
+        typeof x === 'number' ? x : typeof x === 'string' && x.trim() !== '' ? Number(x) : NaN;
+      return op === 'gt' ? n > Number(rv) : n < Number(rv);
+    }
     if (typeof rv === 'number' && mods.length === 0) return x === rv || x === String(rv);
     if (typeof rv === 'boolean') return x === rv || String(x).toLowerCase() === String(rv);
     const text = typeof x === 'string' ? x : String(x);
@@ -162,6 +171,26 @@ const item = fc.oneof(
   fc
     .record({ field: fc.constantFrom(...FIELDS), b: fc.boolean() })
     .map((r) => ({ key: `${r.field}|exists`, value: r.b })),
+  fc
+    .record({
+      field: fc.constantFrom(...FIELDS),
+      i: fc.boolean(),
+      values: fc.array(
+        fc.constantFrom('a+b', '^a', 'b$', 'a.b', '(a|b)b', '[ab]A', 'ab|ba', 'aa*'),
+        {
+          minLength: 1,
+          maxLength: 3,
+        },
+      ),
+    })
+    .map((r) => ({ key: `${r.field}|re${r.i ? '|i' : ''}`, value: r.values })),
+  fc
+    .record({
+      field: fc.constantFrom(...FIELDS),
+      op: fc.constantFrom('gt', 'lt'),
+      n: fc.integer({ min: 0, max: 3 }),
+    })
+    .map((r) => ({ key: `${r.field}|${r.op}`, value: r.n })),
 );
 
 const mapSearch = fc

@@ -9,7 +9,7 @@ import { formatFromName } from './detect.ts';
 import type { InputFormat } from './read.ts';
 import { isHidden } from './read.ts';
 import { makeIssue } from './record.ts';
-import { gunzip, zipEntries, zipEntry } from './zip.ts';
+import { MAX_INFLATED, gunzip, zipEntries, zipEntry } from './zip.ts';
 
 /** One input to read: a file, or an entry inside a zip archive. */
 export interface InputRef {
@@ -140,6 +140,11 @@ function listZip(
   const files = entries.filter((e) => !isHidden(e.name)).sort((a, b) => cmp(a.name, b.name));
   for (const entry of files) {
     const path = `${display}!${entry.name}`;
+    if (entry.size > MAX_INFLATED) {
+      const msg = `zip entry inflates to ${String(entry.size)} bytes, over 1 GiB; skipped`;
+      issues.push(makeIssue('READ_BAD_ZIP', msg, { file: path }));
+      continue;
+    }
     const loadEntry = async (): Promise<Uint8Array> => zipEntry(await loadZip(), entry.name);
     if (/\.zip$/i.test(entry.name) && depth < MAX_NESTING) {
       let inner: Uint8Array;

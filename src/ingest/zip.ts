@@ -6,7 +6,7 @@ import { constants, gunzipSync } from 'node:zlib';
 import { unzipSync } from 'fflate';
 
 /** Output beyond this (1 GiB) is refused: a decompression bomb must not take the machine down. */
-const MAX_INFLATED = 1 << 30;
+export const MAX_INFLATED = 1 << 30;
 
 export interface ZipEntry {
   readonly name: string;

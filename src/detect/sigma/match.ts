@@ -266,15 +266,17 @@ function keywordEval(
     : [];
   const scanner = new LiteralScanner(new Map(words.map((w) => [w, [0]])));
   const marks = new Int32Array(1);
+  const found: number[] = [];
   let gen = 0;
   if (words.length > 0) {
     check = (c, name) => {
       const raw = c.fields[name];
       const g = ++gen;
-      if (typeof raw === 'string') scanner.scan(raw, marks, g);
+      found.length = 0;
+      if (typeof raw === 'string') scanner.scan(raw, marks, g, found);
       else if (Array.isArray(raw)) {
         for (const x of raw as readonly Scalar[]) {
-          if (typeof x === 'string') scanner.scan(x, marks, g);
+          if (typeof x === 'string') scanner.scan(x, marks, g, found);
         }
       }
       return marks[0] === g;
@@ -299,7 +301,8 @@ function keywordEval(
     return {
       fn: (c) => {
         const g = ++gen;
-        scanner.scanValues(c.values(), marks, g);
+        found.length = 0;
+        scanner.scanValues(c.values(), marks, g, found);
         return marks[0] === g;
       },
       probe: check,
@@ -613,11 +616,11 @@ export class RuleSet {
     let out: Detection[] | undefined;
     const run = (g: Group): void => {
       if (g.accept && !g.accept(event)) return;
-      const pf = g.prefilter?.run(ctx);
       const entries = g.entries;
-      for (let i = 0; i < entries.length; i++) {
-        if (pf && pf.marks[i] !== pf.gen) continue;
-        const e = entries[i] as Entry;
+      const pf = g.prefilter?.run(ctx);
+      const n = pf ? pf.length : entries.length;
+      for (let j = 0; j < n; j++) {
+        const e = entries[pf ? (pf[j] ?? 0) : j] as Entry;
         if (this.stamps[e.index] === gen) continue;
         if (e.tree.fn(ctx)) {
           this.stamps[e.index] = gen;

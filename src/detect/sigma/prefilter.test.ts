@@ -6,7 +6,7 @@ import type { IrNode } from './ir.ts';
 function found(words: string[], text: string): number[] {
   const scanner = new LiteralScanner(new Map(words.map((w, i) => [w, [i]])));
   const marks = new Int32Array(words.length);
-  scanner.scan(text, marks, 1);
+  scanner.scan(text, marks, 1, []);
   return words.map((_w, i) => i).filter((i) => marks[i] === 1);
 }
 

@@ -122,18 +122,23 @@ export class LiteralScanner {
   }
 
   /** `scan` over every string value (and string list element) of an event. */
-  scanValues(values: readonly FieldValue[], marks: Int32Array, gen: number): void {
+  scanValues(values: readonly FieldValue[], marks: Int32Array, gen: number, found: number[]): void {
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
-      if (typeof v === 'string') this.scan(v, marks, gen);
+      if (typeof v === 'string') this.scan(v, marks, gen, found);
       else if (Array.isArray(v)) {
-        for (const x of v as readonly Scalar[]) if (typeof x === 'string') this.scan(x, marks, gen);
+        for (const x of v as readonly Scalar[]) {
+          if (typeof x === 'string') this.scan(x, marks, gen, found);
+        }
       }
     }
   }
 
-  /** Sets `marks[owner] = gen` for the owners of every word occurring in `text`. */
-  scan(text: string, marks: Int32Array, gen: number): void {
+  /**
+   * Sets `marks[owner] = gen` for the owners of every word occurring in `text`, and appends each owner
+   * marked for the first time in this generation to `found`.
+   */
+  scan(text: string, marks: Int32Array, gen: number, found: number[]): void {
     const { delta, width, ascii, out, wide, fail } = this;
     let s = 0;
     for (let i = 0; i < text.length; i++) {
@@ -144,7 +149,7 @@ export class LiteralScanner {
         if (l < 128) {
           s = delta[s * width + (ascii[l] ?? 0)] ?? 0; // e.g. the Kelvin sign lowercases to 'k'
           const o = out[s];
-          if (o !== undefined) for (let j = 0; j < o.length; j++) marks[o[j] ?? 0] = gen;
+          if (o !== undefined) mark(o, marks, gen, found);
           continue;
         }
         for (;;) {
@@ -158,7 +163,17 @@ export class LiteralScanner {
         }
       }
       const o = out[s];
-      if (o !== undefined) for (let j = 0; j < o.length; j++) marks[o[j] ?? 0] = gen;
+      if (o !== undefined) mark(o, marks, gen, found);
+    }
+  }
+}
+
+function mark(owners: Int32Array, marks: Int32Array, gen: number, found: number[]): void {
+  for (let j = 0; j < owners.length; j++) {
+    const o = owners[j] ?? 0;
+    if (marks[o] !== gen) {
+      marks[o] = gen;
+      found.push(o);
     }
   }
 }
@@ -308,36 +323,57 @@ export class Prefilter {
     for (const [field, byWord] of words) {
       this.sub.set(field, { slot: ctx.slot(field), scanner: new LiteralScanner(byWord) });
     }
+    for (const [field, f] of this.eq) this.eqList.push({ field, slot: f.slot, values: f.values });
+    for (const [field, f] of this.sub) this.subList.push({ field, scanner: f.scanner });
   }
 
-  /** Returns the marks array and the generation that means "candidate" for this event. */
-  run(ctx: EvalCtx): { marks: Int32Array; gen: number } {
+  private readonly found: number[] = [];
+  private readonly eqList: { field: string; slot: number; values: Map<string, number[]> }[] = [];
+  private readonly subList: { field: string; scanner: LiteralScanner }[] = [];
+
+  /** Indices (ascending) of the entries that may match the event in `ctx`. Valid until the next call. */
+  run(ctx: EvalCtx): readonly number[] {
     const gen = ++this.gen;
     const marks = this.marks;
-    for (const i of this.always) marks[i] = gen;
-    for (const [field, f] of this.eq) {
-      const low = ctx.low(f.slot, field);
+    const found = this.found;
+    found.length = 0;
+    for (const i of this.always) {
+      marks[i] = gen;
+      found.push(i);
+    }
+    for (const f of this.eqList) {
+      const low = ctx.low(f.slot, f.field);
       if (low === undefined || low === null) continue;
       if (typeof low === 'string') {
         const l = f.values.get(low);
-        if (l) for (const i of l) marks[i] = gen;
+        if (l) markList(l, marks, gen, found);
       } else {
         for (const x of low) {
           const l = x === null ? undefined : f.values.get(x);
-          if (l) for (const i of l) marks[i] = gen;
+          if (l) markList(l, marks, gen, found);
         }
       }
     }
-    for (const [field, f] of this.sub) {
-      const raw = ctx.fields[field];
+    for (const f of this.subList) {
+      const raw = ctx.fields[f.field];
       if (raw === undefined || raw === null) continue;
-      if (typeof raw === 'string') f.scanner.scan(raw, marks, gen);
+      if (typeof raw === 'string') f.scanner.scan(raw, marks, gen, found);
       else if (Array.isArray(raw)) {
         for (const x of raw as readonly Scalar[]) {
-          if (x !== null) f.scanner.scan(typeof x === 'string' ? x : String(x), marks, gen);
+          if (x !== null) f.scanner.scan(typeof x === 'string' ? x : String(x), marks, gen, found);
         }
-      } else f.scanner.scan(String(raw), marks, gen);
+      } else f.scanner.scan(String(raw), marks, gen, found);
     }
-    return { marks, gen };
+    if (found.length > 1) found.sort((a, b) => a - b);
+    return found;
+  }
+}
+
+function markList(list: readonly number[], marks: Int32Array, gen: number, found: number[]): void {
+  for (const i of list) {
+    if (marks[i] !== gen) {
+      marks[i] = gen;
+      found.push(i);
+    }
   }
 }

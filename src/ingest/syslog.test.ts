@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Event, Issue } from '../core/index.ts';
@@ -20,7 +20,48 @@ function read(
   return { events: batches.flatMap((b) => b.events), issues: batches.flatMap((b) => b.issues) };
 }
 
+const iniDir = fileURLToPath(
+  new URL(
+    '../../../shared/data/datasets/wazuh-ruleset-tests/tools/rules-testing/tests/',
+    import.meta.url,
+  ),
+);
+
+/** Wazuh's rule tests: each `log N pass = <line>` with the `decoder = <program>` of its section. */
+function wazuhCases(): { decoder: string; line: string }[] {
+  const cases: { decoder: string; line: string }[] = [];
+  for (const file of readdirSync(iniDir)) {
+    let pending: string[] = [];
+    let decoder = '';
+    const flush = (): void => {
+      for (const line of pending) cases.push({ decoder, line });
+      pending = [];
+      decoder = '';
+    };
+    for (const row of readFileSync(`${iniDir}${file}`, 'utf8').split('\n')) {
+      if (row.startsWith('[')) flush();
+      const log = /^log \d+ (?:pass|fail) = (.*)$/.exec(row);
+      if (log?.[1] !== undefined) pending.push(log[1]);
+      const dec = /^decoder = (\S+)/.exec(row);
+      if (dec?.[1] !== undefined) decoder = dec[1];
+    }
+    flush();
+  }
+  return cases;
+}
+
 describe('syslog reader', () => {
+  it("names the program as Wazuh's decoders do, on every Wazuh test line of those programs", () => {
+    const programs = ['sshd', 'sudo', 'su', 'vsftpd', 'dovecot', 'systemd'];
+    const cases = wazuhCases().filter((c) => programs.includes(c.decoder));
+    expect(cases.length).toBeGreaterThan(50);
+    const wrong = cases
+      .map((c) => ({ ...c, parsed: parseSyslogLine(c.line, REF) }))
+      .filter((c) => !c.parsed.ok || c.parsed.fields['program'] !== c.decoder)
+      .map((c) => `${c.decoder}: ${c.line}`);
+    expect(wrong).toEqual([]);
+  });
+
   it('reads the Wazuh sshd sample: host, program, pid, message, linux/auth', () => {
     const { events, issues } = read(readFileSync(`${logs}sshd`), 'sshd');
     expect(issues).toEqual([]);
@@ -38,8 +79,9 @@ describe('syslog reader', () => {
 
   it('tells auth programs from the rest and keeps unparsable lines as messages with a warning', () => {
     const { events, issues } = read(readFileSync(`${logs}1101`), '1101');
-    const su = events.find((e) => e.fields['program'] === 'su(pam_unix)');
+    const su = events.find((e) => e.fields['tag'] === 'su(pam_unix)');
     expect(su?.source.service).toBe('auth');
+    expect(su?.fields['program']).toBe('su');
     expect(su?.fields['pid']).toBe(23164);
     const bad = events.find(
       (e) => e.fields['message'] === 'su[2921936]: succeeded: ttyq4 changing from root to ldap',
@@ -52,6 +94,21 @@ describe('syslog reader', () => {
     const kernel = read('Jan 29 09:24:16 pax kernel: PKCS#7 signature not signed\n').events[0];
     expect(kernel?.source).toEqual({ product: 'linux', service: 'syslog' });
     expect(kernel?.fields['program']).toBe('kernel');
+  });
+
+  it("reads vsftpd's own log format as linux/vsftpd", () => {
+    const { events, issues } = read(
+      'Mon Oct 24 11:32:53 2016 [pid 1] [$ALOC$] FAIL LOGIN: Client "10.55.112.101"\n',
+      'vsftpd.log',
+    );
+    expect(issues).toEqual([]);
+    expect(events[0]?.fields).toEqual({
+      program: 'vsftpd',
+      pid: 1,
+      message: '[$ALOC$] FAIL LOGIN: Client "10.55.112.101"',
+    });
+    expect(events[0]?.ts).toBe(Date.UTC(2016, 9, 24, 11, 32, 53));
+    expect(events[0]?.source).toEqual({ product: 'linux', service: 'vsftpd' });
   });
 
   it('treats every line of auth.log or secure as linux/auth', () => {

@@ -78,6 +78,9 @@ const BSD_TIME =
   /^([A-Za-z]{3}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?: (\d{4}))? /;
 const ISO_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?) /;
 const TAG = /^([^\s[\]:]+)(?:\[(\d+)\])?: ?/;
+/** vsftpd's own log (vsftpd.log): `Wed Jul 27 18:32:27 2016 [pid 2] CONNECT: Client "10.1.2.3"`. */
+const VSFTPD =
+  /^[A-Z][a-z]{2} ([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4}) \[pid (\d+)\] /;
 
 /** A parsed line, before the event is built. */
 export interface Parsed {
@@ -92,7 +95,7 @@ export function looksLikeSyslog(text: string): boolean {
   const pri = PRI.exec(s);
   if (pri) s = s.slice(pri[0].length);
   if (RFC5424.test(s) && ISO_TIME.test(s.slice(2))) return true;
-  return BSD_TIME.test(s) || ISO_TIME.test(s);
+  return BSD_TIME.test(s) || ISO_TIME.test(s) || VSFTPD.test(s);
 }
 
 export function* readSyslog(bytes: Uint8Array, ctx: ReadContext): Generator<ReadBatch> {
@@ -121,13 +124,18 @@ export function* readSyslog(bytes: Uint8Array, ctx: ReadContext): Generator<Read
     out.event({
       ts: parsed.ts,
       tenant: ctx.tenant,
-      source: sourceOf(parsed.fields, authFile),
+      source: sourceOf(parsed.fields, authFile, isVsftpdLog(text)),
       fields: parsed.fields,
       origin: { file: ctx.file, format: 'syslog', recordId: line, offset },
     });
     if (out.full) yield out.take();
   }
   yield* out.rest();
+}
+
+/** A line of vsftpd's own log file (its source is linux/vsftpd, not syslog). */
+function isVsftpdLog(line: string): boolean {
+  return VSFTPD.test(line.trimStart());
 }
 
 /**
@@ -151,22 +159,23 @@ export function withEventXml(parsed: Parsed): Parsed {
 }
 
 /** `linux/auth` for auth files and auth programs, `linux/syslog` for the rest. */
-export function sourceOf(fields: Fields, authFile: boolean): LogSource {
+export function sourceOf(fields: Fields, authFile: boolean, vsftpdFile = false): LogSource {
   const program = fields['program'];
   const message = fields['message'];
   const auth =
     authFile ||
     fields['facility'] === 'auth' ||
     fields['facility'] === 'authpriv' ||
-    (typeof program === 'string' &&
-      AUTH_PROGRAMS.has(program.toLowerCase().replace(/\(.*$/, ''))) ||
+    (typeof program === 'string' && AUTH_PROGRAMS.has(program.toLowerCase())) ||
     (typeof message === 'string' && message.startsWith('pam_'));
+  if (vsftpdFile) return LINUX_VSFTPD;
   return auth ? LINUX_AUTH : LINUX_SYSLOG;
 }
 
 /** Shared by every event (sources are read-only). */
 const LINUX_AUTH: LogSource = Object.freeze({ product: 'linux', service: 'auth' });
 const LINUX_SYSLOG: LogSource = Object.freeze({ product: 'linux', service: 'syslog' });
+const LINUX_VSFTPD: LogSource = Object.freeze({ product: 'linux', service: 'vsftpd' });
 
 /**
  * Parses one line. `ref` (ms) decides the year of BSD timestamps, which carry none: the latest
@@ -188,6 +197,16 @@ export function parseSyslogLine(line: string, ref: number): Parsed {
   if (v5) {
     const ts = parseIsoTime(v5[1] ?? '');
     if (!Number.isNaN(ts) || v5[1] === '-') return rfc5424(fields, v5, ts);
+  }
+  const vsftpd = VSFTPD.exec(s);
+  if (vsftpd) {
+    const [, mon = '', day, h, mi, sec, year, pid] = vsftpd;
+    fields['program'] = 'vsftpd';
+    fields['pid'] = Number(pid);
+    fields['message'] = s.slice(vsftpd[0].length);
+    const month = MONTHS.indexOf(mon.toLowerCase());
+    const ts = Date.UTC(Number(year), month, Number(day), Number(h), Number(mi), Number(sec));
+    return { fields, ts: month === -1 ? NaN : ts, ok: month !== -1 };
   }
   let ts = NaN;
   const bsd = BSD_TIME.exec(s);
@@ -214,7 +233,11 @@ export function parseSyslogLine(line: string, ref: number): Parsed {
     tag = TAG.exec(s);
   }
   if (tag) {
-    fields['program'] = tag[1] ?? '';
+    const name = tag[1] ?? '';
+    // old PAM style `sshd(pam_unix)[42]:` — the program is sshd; the tag is kept as written
+    const paren = name.indexOf('(');
+    fields['program'] = paren > 0 ? name.slice(0, paren) : name;
+    if (paren > 0) fields['tag'] = name;
     if (tag[2] !== undefined) fields['pid'] = Number(tag[2]);
     s = s.slice(tag[0].length);
   }

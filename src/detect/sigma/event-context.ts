@@ -3,6 +3,9 @@ import type { FieldValue, Fields, Scalar } from '../../core/index.ts';
 
 export type Low = string | null | readonly (string | null)[];
 
+/** Most field names given a cache slot; names met beyond it (keywords over odd events) are not cached. */
+const MAX_SLOTS = 4096;
+
 /** Per-event state: the event's fields and a lazily filled cache of lowercased values, one slot per field name. */
 export class EvalCtx {
   fields: Fields = {};
@@ -11,10 +14,11 @@ export class EvalCtx {
   private lows: (Low | undefined)[] = [];
   private readonly slots = new Map<string, number>();
 
-  /** The slot number of a field name; closures resolve it once at build time. */
+  /** The slot number of a field name (-1: not cached); closures resolve it once at build time. */
   slot(name: string): number {
     let s = this.slots.get(name);
     if (s === undefined) {
+      if (this.slots.size >= MAX_SLOTS) return -1;
       s = this.slots.size;
       this.slots.set(name, s);
       if (s >= this.stamps.length) {
@@ -60,6 +64,7 @@ export class EvalCtx {
     if (this.stamps[slot] === this.gen) return this.lows[slot];
     const raw = this.fields[name];
     const v = raw === undefined ? undefined : lowerValue(raw);
+    if (slot < 0) return v;
     this.stamps[slot] = this.gen;
     this.lows[slot] = v;
     return v;

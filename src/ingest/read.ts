@@ -111,7 +111,7 @@ function* readNested(
     yield fileIssue(
       name,
       'READ_UNKNOWN_FORMAT',
-      'skipped: cannot tell the format from the content (name it with --format)',
+      'skipped: cannot tell the format from the content (force a reader with --input-format)',
       'warning',
     );
     return;

@@ -232,3 +232,28 @@ level: high
     ]);
   });
 });
+
+describe('logsource checks', () => {
+  it('reports an empty logsource and a non-string part, each once', () => {
+    const r = load(`title: x
+logsource:
+  definition: only a note
+detection:
+  sel: { a: 1 }
+  condition: sel
+---
+title: y
+logsource:
+  product: [a]
+detection:
+  sel: { a: 1 }
+  condition: sel
+`);
+    expect(issueLines(r)).toMatchInlineSnapshot(`
+      [
+        "rule.yml:2:1 error SIGMA_SCHEMA 'logsource' names no product, category or service",
+        "rule.yml:10:3 error SIGMA_SCHEMA 'logsource.product' must be a string",
+      ]
+    `);
+  });
+});

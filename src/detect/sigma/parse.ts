@@ -268,16 +268,18 @@ class Checker {
       return {};
     }
     const out: { product?: string; category?: string; service?: string } = {};
+    let badPart = false;
     for (const key of ['product', 'category', 'service'] as const) {
       const v = ls[key];
       if (v === undefined || v === null) continue;
       if (typeof v !== 'string') {
         this.issue('SIGMA_SCHEMA', ['logsource', key], `'logsource.${key}' must be a string`);
+        badPart = true;
         continue;
       }
       out[key] = v;
     }
-    if (Object.keys(out).length === 0 && this.issues.length === 0) {
+    if (Object.keys(out).length === 0 && !badPart) {
       this.issue(
         'SIGMA_SCHEMA',
         ['logsource'],

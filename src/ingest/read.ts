@@ -11,7 +11,7 @@ import { readWindowsXml } from './winxml.ts';
 import { readZeekTsv } from './zeek.ts';
 import { gunzip, zipEntries, zipEntry } from './zip.ts';
 
-/** What `--format` may say; `auto` detects from the content. */
+/** What `vigil scan --input-format` may say; `auto` detects from the content. */
 export type InputFormat = 'auto' | 'evtx' | 'json' | 'syslog' | 'auditd' | 'zeek';
 
 export interface ReadOptions {
@@ -31,7 +31,7 @@ export const readers = {
   syslog: readSyslog,
   auditd: readAuditd,
   zeek: (bytes, ctx) => (isZeekTsv(bytes) ? readZeekTsv(bytes, ctx) : readJson(bytes, ctx)),
-  /** Windows event XML; detected only (not a `--format` choice). */
+  /** Windows event XML; detected only (not an `--input-format` choice). */
   xml: readWindowsXml,
 } satisfies Record<Exclude<InputFormat, 'auto'> | 'xml', Reader>;
 

@@ -107,7 +107,7 @@ function add(f: MutableFields, key: string, v: Part): void {
  * event-processing failure, `Channel` of a log-cleared event) goes under `<Section>.<name>`
  * instead, so that System values stay single and routable.
  */
-const SYSTEM_KEYS = new Set([
+export const SYSTEM_KEYS: ReadonlySet<string> = new Set([
   'Provider_Name',
   'Provider_Guid',
   'Provider_EventSourceName',

@@ -4,6 +4,7 @@
  * reader (src/ingest/evtx) gives the binary record, so SigmaHQ rules match either twin.
  */
 import type { FieldValue, Fields } from '../../core/index.ts';
+import { SYSTEM_KEYS } from '../evtx/flatten.ts';
 import { addField, isObject, isScalar } from './flatten.ts';
 
 const ATTRS = '#attributes';
@@ -43,7 +44,10 @@ export function flattenWindowsEvent(event: Record<string, unknown>): Fields {
   for (const section in event) {
     const v = event[section];
     if (section === ATTRS || section.startsWith('@')) continue;
-    if (section === 'EventData' || section === 'UserData') container(out, section, v);
+    if (section === 'EventData' || section === 'UserData')
+      inData(section, () => {
+        container(out, section, v);
+      });
     else if (section === 'System') element(out, v, section, '');
     else element(out, v, section, `${section}.`);
   }
@@ -51,7 +55,27 @@ export function flattenWindowsEvent(event: Record<string, unknown>): Fields {
   return out;
 }
 
-function add(out: Fields, key: string, v: unknown): void {
+/**
+ * The data section being flattened, or null. As in the EVTX reader, a data field named like a System
+ * field that is already set (UserData `Channel` of a log-cleared event) goes under `<Section>.<name>`,
+ * so System values stay single and routable.
+ */
+let dataSection: string | null = null;
+
+function inData(section: string, run: () => void): void {
+  dataSection = section;
+  try {
+    run();
+  } finally {
+    dataSection = null;
+  }
+}
+
+function add(out: Fields, name: string, v: unknown): void {
+  const key =
+    dataSection !== null && SYSTEM_KEYS.has(name) && out[name] !== undefined
+      ? `${dataSection}.${name}`
+      : name;
   if (isScalar(v)) {
     if (v !== null) addField(out, key, v);
   } else if (Array.isArray(v)) {
@@ -151,8 +175,11 @@ export function flattenVelociraptorEvent(row: Record<string, unknown>): Fields {
           }
         } else if (x !== '') add(out, name, x);
       }
-    } else if (section === 'EventData' || section === 'UserData') container(out, section, v);
-    else element(out, v, section, `${section}.`);
+    } else if (section === 'EventData' || section === 'UserData') {
+      inData(section, () => {
+        container(out, section, v);
+      });
+    } else element(out, v, section, `${section}.`);
   }
   numericSystemFields(out);
   return out;

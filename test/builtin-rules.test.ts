@@ -389,11 +389,7 @@ describe('samples/quickstart: the WS-FIN-07 / SRV-DB-01 intrusion', () => {
     expect([...reported].filter((id) => !allowed.has(id))).toEqual([]);
   });
 
-  // Known failure, not in rules/: event 104 carries `Channel` in UserData as well as in System. The EVTX reader
-  // keeps the second as `UserData.Channel`, but the JSON reader (src/ingest/json/windows.ts) folds both into
-  // `Channel: ['System', 'System']`, which the rule set's Channel index does not route, so no
-  // `service: system` rule sees a JSON-exported event 104. Flip to `it` when the JSON reader does what the
-  // EVTX reader does (the same event as .evtx is checked under "real attack recordings").
+  // Event 104 carries `Channel` in UserData too; both readers keep it as `UserData.Channel`.
   it('raises "Windows Event Log Cleared" on the System log clearing (event 104)', () => {
     expect(byRule(hits)[RULE.eventlogCleared]).toEqual(['SRV-DB-01/104/']);
   });

@@ -1,7 +1,9 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'coverage', '*.cjs', 'eslint.config.js', 'bin/**'] },
+  {
+    ignores: ['node_modules', 'dist', 'coverage', '*.cjs', 'eslint.config.js', 'bin/**', '.ci/**'],
+  },
   ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: {

@@ -62,16 +62,16 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
         cliProgress.Presets.shades_classic,
       )
     : undefined;
-  let started = false;
+  const shown = { started: false };
   const onProgress = (p: ScanProgress): void => {
     if (!bar) return;
     const payload = {
       records: p.records.toLocaleString('en-US'),
       rate: Math.round(p.records / Math.max(0.001, p.elapsedMs / 1000)).toLocaleString('en-US'),
     };
-    if (!started) {
+    if (!shown.started) {
       bar.start(p.filesTotal, p.filesDone, payload);
-      started = true;
+      shown.started = true;
     } else bar.update(p.filesDone, payload);
   };
 
@@ -84,7 +84,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     ...(flags.threads ? { threads: flags.threads } : {}),
     onProgress,
   });
-  if (started) bar?.stop();
+  if (shown.started) bar?.stop();
 
   let file: WriteStream | undefined;
   const out: Sink = flags.output

@@ -199,13 +199,21 @@ describe('rules/: loading', () => {
 
 describe('config/placeholders.yml', () => {
   const dir = join(shared, 'sigma/rules-placeholder');
-  const used = new Set(
-    yamlFiles(dir).flatMap((f) =>
+  const placeholdersIn = (files: readonly string[]): string[] =>
+    files.flatMap((f) =>
       [...readFileSync(f, 'utf8').matchAll(/%([A-Za-z][A-Za-z0-9_-]*)%/g)].map((m) => m[1] ?? ''),
+    );
+  // The placeholder folder, plus the few rules elsewhere that use `|expand` (e.g. CertiGhost's %known_cdcs%).
+  const used = new Set([
+    ...placeholdersIn(yamlFiles(dir)),
+    ...placeholdersIn(
+      ['rules', 'rules-emerging-threats', 'rules-threat-hunting']
+        .flatMap((d) => yamlFiles(join(shared, 'sigma', d)))
+        .filter((f) => readFileSync(f, 'utf8').includes('|expand')),
     ),
-  );
+  ]);
 
-  it("defines every placeholder SigmaHQ's rules-placeholder folder uses, and no stray names", async () => {
+  it('defines every placeholder SigmaHQ rules expand, and no stray names', async () => {
     const { setup } = await ruleSetup([], false, 'local');
     const defined = Object.keys(setup.placeholders);
     const standard = [

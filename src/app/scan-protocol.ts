@@ -2,6 +2,8 @@
 import type { Detection, Issue } from '../core/index.ts';
 import type { InputFormat } from '../ingest/index.ts';
 import type { TextFile } from './files.ts';
+import type { CorrelationRule } from '../detect/index.ts';
+import type { LoadReport } from './detector.ts';
 
 /** Everything a worker needs to build the same detector as every other worker. */
 export interface WorkerSetup {
@@ -29,7 +31,13 @@ export interface ScanTask {
 export type ToWorker = ScanTask | { readonly type: 'stop' };
 
 export type FromWorker =
-  | { readonly type: 'ready'; readonly loadMs: number }
+  | {
+      readonly type: 'ready';
+      readonly loadMs: number;
+      /** What loading found, and the correlation rules the coordinator runs (plain data). */
+      readonly report: LoadReport;
+      readonly correlations: readonly CorrelationRule[];
+    }
   | { readonly type: 'setup-failed'; readonly message: string }
   | {
       readonly type: 'result';

@@ -17,7 +17,12 @@ let send = (msg: FromWorker): void => {
 let detector: ReturnType<typeof buildDetector> | undefined;
 try {
   detector = buildDetector(setup);
-  send({ type: 'ready', loadMs: performance.now() - started });
+  send({
+    type: 'ready',
+    loadMs: performance.now() - started,
+    report: detector.report,
+    correlations: detector.correlations,
+  });
 } catch (err) {
   send({
     type: 'setup-failed',

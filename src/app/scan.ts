@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { levelRank, type Detection, type Issue, type Level } from '../core/index.ts';
 import { evtxChunks } from '../ingest/evtx/index.ts';
 import { detectFormat, listInputs, type InputFormat, type InputRef } from '../ingest/index.ts';
-import { buildDetector, byTime, correlate, type LoadReport } from './detector.ts';
+import { byTime, correlate, type LoadReport } from './detector.ts';
 import {
   builtinRulesDir,
   logsourcesFile,
@@ -111,9 +111,6 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
     opts.builtin ?? true,
     'local',
   );
-  // The coordinator compiles too: it reports load problems once and owns the correlation rules.
-  const main = buildDetector(setup);
-  const rules: LoadReport = { ...main.report, issues: [...ruleReadIssues, ...main.report.issues] };
 
   const { inputs, issues: inputIssues } = await listInputs(opts.paths);
   const files = new Map<string, FileReport>();
@@ -124,7 +121,13 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
     1,
     Math.min(opts.threads ?? availableParallelism(), Math.max(1, inputs.length * 4)),
   );
+  // Every worker compiles the same rules; the first one's report and correlation rules serve the
+  // coordinator, which compiles nothing itself.
   const pool = await WorkerPool.start(threads, setup);
+  const rules: LoadReport = {
+    ...pool.loaded.report,
+    issues: [...ruleReadIssues, ...pool.loaded.report.issues],
+  };
   const detections: Detection[] = [];
   let records = 0;
   let filesDone = 0;
@@ -163,7 +166,7 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   }
 
   const minRank = levelRank(opts.minLevel ?? 'informational');
-  const reported = correlate(main.correlations, detections)
+  const reported = correlate(pool.loaded.correlations, detections)
     .filter((d) => levelRank(d.rule.level) >= minRank)
     .sort(byTime);
   return {
@@ -269,18 +272,21 @@ class WorkerPool {
   private readonly files = new Map<number, string>();
   private nextId = 0;
 
-  private constructor(private readonly workers: Worker[]) {}
+  private constructor(
+    private readonly workers: Worker[],
+    readonly loaded: Readonly<Extract<FromWorker, { type: 'ready' }>>,
+  ) {}
 
   static async start(threads: number, setup: WorkerSetup): Promise<WorkerPool> {
     const workers: Worker[] = [];
-    const ready: Promise<void>[] = [];
+    const ready: Promise<Extract<FromWorker, { type: 'ready' }>>[] = [];
     for (let i = 0; i < threads; i++) {
       const worker = new Worker(workerBootstrap(), { eval: true, workerData: setup });
       workers.push(worker);
       ready.push(
-        new Promise<void>((resolve, reject) => {
+        new Promise<Extract<FromWorker, { type: 'ready' }>>((resolve, reject) => {
           const onMessage = (msg: FromWorker): void => {
-            if (msg.type === 'ready') resolve();
+            if (msg.type === 'ready') resolve(msg);
             else if (msg.type === 'setup-failed') reject(new Error(msg.message));
           };
           worker.once('message', onMessage);
@@ -288,13 +294,16 @@ class WorkerPool {
         }),
       );
     }
-    const pool = new WorkerPool(workers);
+    let loaded: Extract<FromWorker, { type: 'ready' }>[];
     try {
-      await Promise.all(ready);
+      loaded = await Promise.all(ready);
     } catch (err) {
-      await pool.close();
+      await Promise.all(workers.map((w) => w.terminate()));
       throw err;
     }
+    const first = loaded[0];
+    if (!first) throw new Error('no scan worker started');
+    const pool = new WorkerPool(workers, first);
     for (const w of workers) {
       w.on('message', (msg: FromWorker) => {
         pool.onMessage(w, msg);

@@ -7,16 +7,9 @@ import {
   type CorrelationRule,
 } from '../detect/index.ts';
 import type { Detection, Event, Issue } from '../core/index.ts';
-import type { WorkerSetup } from './scan-protocol.ts';
+import type { LoadReport, WorkerSetup } from './scan-protocol.ts';
 
-export interface LoadReport {
-  /** Rule documents found (detection, filter and correlation rules). */
-  readonly rules: number;
-  /** Rules that compiled and will run. */
-  readonly loaded: number;
-  readonly unsupported: readonly { readonly file: string; readonly reason: string }[];
-  readonly issues: readonly Issue[];
-}
+export type { LoadReport } from './scan-protocol.ts';
 
 export interface BuiltDetector {
   readonly ruleset: RuleSet;

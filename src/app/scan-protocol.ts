@@ -3,7 +3,16 @@ import type { Detection, Issue } from '../core/index.ts';
 import type { InputFormat } from '../ingest/index.ts';
 import type { TextFile } from './files.ts';
 import type { CorrelationRule } from '../detect/index.ts';
-import type { LoadReport } from './detector.ts';
+
+/** What loading the rules found. */
+export interface LoadReport {
+  /** Rule documents found (detection, filter and correlation rules). */
+  readonly rules: number;
+  /** Rules that compiled and will run. */
+  readonly loaded: number;
+  readonly unsupported: readonly { readonly file: string; readonly reason: string }[];
+  readonly issues: readonly Issue[];
+}
 
 /** Everything a worker needs to build the same detector as every other worker. */
 export interface WorkerSetup {

@@ -71,7 +71,7 @@ export async function ruleSetup(
   tenant: string,
 ): Promise<{ setup: WorkerSetup; issues: Issue[] }> {
   const dirs = builtin ? [builtinRulesDir, ...ruleDirs] : [...ruleDirs];
-  const { files, issues } = await readRuleFiles(dirs);
+  const { files, issues } = readRuleFiles(dirs);
   const logsourcesYaml: TextFile = {
     file: logsourcesFile,
     text: await readFile(logsourcesFile, 'utf8'),

@@ -7,6 +7,22 @@ export interface Pos {
   readonly col: number;
 }
 
+/**
+ * A position computed on first read. Loading records a position for every key and condition term, but
+ * reads one only to report a problem, so the located YAML parse behind it usually never runs.
+ */
+export function lazyPos(compute: () => Pos): Pos {
+  let p: Pos | undefined;
+  return {
+    get line() {
+      return (p ??= compute()).line;
+    },
+    get col() {
+      return (p ??= compute()).col;
+    },
+  };
+}
+
 /** A YAML scalar as a detection value may hold it. */
 export type RawValue = string | number | boolean | null;
 

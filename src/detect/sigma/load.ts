@@ -90,7 +90,7 @@ export function loadRules(
   let documents = 0;
   const ruleAsts: RuleAst[] = [];
   const filterAsts: FilterAst[] = [];
-  const seenIds = new Map<string, { file: string; line: number; col: number }>();
+  const seenIds = new Map<string, RuleDocument>();
 
   for (const { file, text } of files) {
     const read = readDocuments(file, text);
@@ -104,8 +104,9 @@ export function loadRules(
       }
       const id = doc.value['id'];
       if (typeof id === 'string') {
-        const first = seenIds.get(id);
-        if (first) {
+        const firstDoc = seenIds.get(id);
+        if (firstDoc) {
+          const first = { file: firstDoc.file, ...firstDoc.locate(['id']) };
           const p = doc.locate(['id']);
           issues.push({
             code: 'SIGMA_DUPLICATE_ID',
@@ -115,8 +116,8 @@ export function loadRules(
           });
           continue;
         }
-        const p = doc.locate(['id']);
-        seenIds.set(id, { file, line: p.line, col: p.col });
+        // Where the first one is, is worked out only if a duplicate turns up.
+        seenIds.set(id, doc);
       }
       try {
         if (kind === 'filter') {

@@ -1,6 +1,6 @@
 /** Parses a Sigma condition string (`selection and not 1 of filter_*`) into a `CondAst`, with a depth cap. */
 import type { Issue } from '../../core/index.ts';
-import type { CondAst, Pos } from './ast.ts';
+import { lazyPos, type CondAst, type Pos } from './ast.ts';
 
 /** Deepest nesting of parentheses and `not` a condition may use; deeper input is rejected, never recursed. */
 export const MAX_CONDITION_DEPTH = 64;
@@ -45,18 +45,19 @@ export function parseCondition(
   file: string,
   path: string,
 ): { ok: true; value: CondAst } | { ok: false; issue: Issue } {
-  const posOf = (off: number): Pos => {
-    // Multi-line conditions: count lines inside the string.
-    let line = at.line;
-    let col = at.col;
-    for (let i = 0; i < off; i++) {
-      if (text.charAt(i) === '\n') {
-        line++;
-        col = 1;
-      } else col++;
-    }
-    return { line, col };
-  };
+  const posOf = (off: number): Pos =>
+    lazyPos(() => {
+      // Multi-line conditions: count lines inside the string.
+      let line = at.line;
+      let col = at.col;
+      for (let i = 0; i < off; i++) {
+        if (text.charAt(i) === '\n') {
+          line++;
+          col = 1;
+        } else col++;
+      }
+      return { line, col };
+    });
   const err = (off: number, message: string) => {
     const p = posOf(off);
     return {

@@ -62,7 +62,7 @@ export interface ScanResult {
 /** Records per EVTX task: a run of this many 64 KiB chunks goes to one worker. */
 const CHUNKS_PER_TASK = 8;
 /** How many inputs may be loaded in memory ahead of the workers. */
-const MAX_LOADED_AHEAD = 4;
+const MAX_LOADED_AHEAD = 32;
 
 /** Reads rules and mapping data the way every `vigil` command does. */
 export async function ruleSetup(

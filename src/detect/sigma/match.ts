@@ -504,7 +504,8 @@ interface Group {
   accept: ((ev: Event) => boolean) | null;
   readonly entries: Entry[];
   readonly conds: IrNode[];
-  prefilter: Prefilter | undefined;
+  /** Built on the group's first event (undefined until then; null when the group is too small). */
+  prefilter: Prefilter | null | undefined;
 }
 
 /** Groups smaller than this are run without a prefilter. */
@@ -565,8 +566,12 @@ export class RuleSet {
       }
     });
     for (const g of groups.values()) {
-      if (g.entries.length >= PREFILTER_MIN) g.prefilter = new Prefilter(g.conds, this.ctx);
-      g.conds.length = 0;
+      // Prefilters are built lazily: a scan meets only some routes, and building one costs more than
+      // a few thousand events of matching.
+      if (g.entries.length < PREFILTER_MIN) {
+        g.prefilter = null;
+        g.conds.length = 0;
+      }
       const channels = g.route.where['Channel'];
       if (channels && channels.length > 0) {
         g.accept = routeAccepts(g.route, INDEX_FIELDS);
@@ -617,6 +622,10 @@ export class RuleSet {
     const run = (g: Group): void => {
       if (g.accept && !g.accept(event)) return;
       const entries = g.entries;
+      if (g.prefilter === undefined) {
+        g.prefilter = new Prefilter(g.conds, ctx);
+        g.conds.length = 0;
+      }
       const pf = g.prefilter?.run(ctx);
       const n = pf ? pf.length : entries.length;
       for (let j = 0; j < n; j++) {

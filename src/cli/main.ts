@@ -49,6 +49,26 @@ interface ScanFlags {
   color?: boolean;
 }
 
+/** Joins many small writes into ~1 MiB ones: a timeline can be tens of thousands of lines. */
+function buffered(target: Sink): Sink & { flush(): void } {
+  let parts: string[] = [];
+  let size = 0;
+  const flush = (): void => {
+    if (parts.length === 0) return;
+    target.write(parts.join(''));
+    parts = [];
+    size = 0;
+  };
+  return {
+    write(s: string) {
+      parts.push(s);
+      size += s.length;
+      if (size >= 1 << 20) flush();
+    },
+    flush,
+  };
+}
+
 async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
   const showProgress = flags.progress && process.stderr.isTTY;
   const bar = showProgress
@@ -87,13 +107,14 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
   if (shown.started) bar?.stop();
 
   let file: WriteStream | undefined;
-  const out: Sink = flags.output
+  const target: Sink = flags.output
     ? (() => {
         const stream = createWriteStream(flags.output);
         file = stream;
         return { write: (s: string) => stream.write(s) };
       })()
     : stdout;
+  const out = buffered(target);
   const color = flags.color ?? (!flags.output && process.stdout.isTTY);
   switch (flags.format) {
     case 'table':
@@ -112,6 +133,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
       writeJsonl(result.detections, out);
       break;
   }
+  out.flush();
   if (file) {
     const f = file;
     await new Promise<void>((resolve, reject) => {

@@ -2,7 +2,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
 import type { Issue } from '../core/index.ts';
+import type { TextFile, WorkerSetup } from './scan-protocol.ts';
 
 /** The repository (or installed package) root: `rules/` and `config/` live there. */
 export const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -16,10 +19,7 @@ export const logsourcesFile = join(packageRoot, 'config', 'logsources.yml');
 /** Placeholder values for the `expand` modifier. */
 export const placeholdersFile = join(packageRoot, 'config', 'placeholders.yml');
 
-export interface TextFile {
-  readonly file: string;
-  readonly text: string;
-}
+export type { TextFile } from './scan-protocol.ts';
 
 const RULE_EXTENSIONS = /\.ya?ml$/i;
 
@@ -57,4 +57,44 @@ export function readRuleFiles(paths: readonly string[]): { files: TextFile[]; is
   };
   for (const p of paths) visit(p, true);
   return { files, issues };
+}
+
+/** Reads rules and mapping data the way every `vigil` command does. */
+export async function ruleSetup(
+  ruleDirs: readonly string[],
+  builtin: boolean,
+  tenant: string,
+): Promise<{ setup: WorkerSetup; issues: Issue[] }> {
+  const dirs = builtin ? [builtinRulesDir, ...ruleDirs] : [...ruleDirs];
+  const { files, issues } = readRuleFiles(dirs);
+  const logsourcesYaml: TextFile = {
+    file: logsourcesFile,
+    text: await readFile(logsourcesFile, 'utf8'),
+  };
+  const placeholders = await readPlaceholders(issues);
+  return { setup: { ruleFiles: files, logsourcesYaml, placeholders, tenant }, issues };
+}
+
+async function readPlaceholders(issues: Issue[]): Promise<Record<string, string[]>> {
+  let text: string;
+  try {
+    text = await readFile(placeholdersFile, 'utf8');
+  } catch {
+    return {};
+  }
+  const data: unknown = parseYaml(text);
+  const out: Record<string, string[]> = {};
+  if (data && typeof data === 'object') {
+    for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
+      if (Array.isArray(v)) out[k] = v.map(String);
+      else
+        issues.push({
+          code: 'SIGMA_PLACEHOLDER',
+          severity: 'error',
+          message: `placeholder "${k}" must be a list of values`,
+          at: { file: placeholdersFile },
+        });
+    }
+  }
+  return out;
 }

@@ -1,5 +1,6 @@
 /** The composition root: picks implementations and wires the stages for each `vigil` command. */
-export { scan, ruleSetup } from './scan.ts';
+export { scan } from './scan.ts';
+export { ruleSetup } from './files.ts';
 export type { ScanOptions, ScanProgress, ScanResult, FileReport } from './scan.ts';
 export { buildDetector, type LoadReport } from './detector.ts';
 export { readRuleFiles, builtinRulesDir, packageRoot } from './files.ts';

@@ -1,5 +1,5 @@
 /** `vigil rules check`: loads rule folders exactly as a scan would and reports every problem. */
-import { ruleSetup } from './scan.ts';
+import { ruleSetup } from './files.ts';
 import { buildDetector, type LoadReport } from './detector.ts';
 
 export async function checkRules(paths: readonly string[]): Promise<LoadReport> {

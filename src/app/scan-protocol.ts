@@ -1,8 +1,13 @@
 /** Messages between `vigil scan`'s coordinator and its worker threads. */
 import type { Detection, Issue } from '../core/index.ts';
 import type { InputFormat } from '../ingest/index.ts';
-import type { TextFile } from './files.ts';
 import type { CorrelationRule } from '../detect/index.ts';
+
+/** A rule or mapping file read from disk. */
+export interface TextFile {
+  readonly file: string;
+  readonly text: string;
+}
 
 /** What loading the rules found. */
 export interface LoadReport {
@@ -19,6 +24,13 @@ export interface WorkerSetup {
   readonly ruleFiles: readonly TextFile[];
   readonly logsourcesYaml: { readonly file: string; readonly text: string };
   readonly placeholders: Readonly<Record<string, readonly string[]>>;
+  readonly tenant: string;
+}
+
+/** What a worker is started with: it reads the rules itself (no copy of thousands of texts per thread). */
+export interface WorkerInit {
+  readonly ruleDirs: readonly string[];
+  readonly builtin: boolean;
   readonly tenant: string;
 }
 

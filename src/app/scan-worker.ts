@@ -4,13 +4,15 @@ import { parseEvtx } from '../ingest/evtx/index.ts';
 import { readBytes } from '../ingest/index.ts';
 import type { Detection, Issue, ReadBatch } from '../core/index.ts';
 import { buildDetector } from './detector.ts';
-import type { FromWorker, ScanTask, ToWorker, WorkerSetup } from './scan-protocol.ts';
+import { ruleSetup } from './files.ts';
+import type { FromWorker, ScanTask, ToWorker, WorkerInit } from './scan-protocol.ts';
 
 const port = parentPort;
 if (!port) throw new Error('scan-worker must run in a worker thread');
-const setup = workerData as WorkerSetup;
+const init = workerData as WorkerInit;
 
 const started = performance.now();
+const { setup, issues: readIssues } = await ruleSetup(init.ruleDirs, init.builtin, init.tenant);
 let send = (msg: FromWorker): void => {
   port.postMessage(msg);
 };
@@ -20,7 +22,7 @@ try {
   send({
     type: 'ready',
     loadMs: performance.now() - started,
-    report: detector.report,
+    report: { ...detector.report, issues: [...readIssues, ...detector.report.issues] },
     correlations: detector.correlations,
   });
 } catch (err) {

@@ -2,24 +2,15 @@
  * `vigil scan`'s engine: lists the inputs, spreads files and EVTX chunks over worker threads that parse and
  * match, then runs correlation rules over the hits in time order.
  */
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { parse as parseYaml } from 'yaml';
 import { levelRank, type Detection, type Issue, type Level } from '../core/index.ts';
 import { evtxChunks } from '../ingest/evtx/index.ts';
 import { detectFormat, listInputs, type InputFormat, type InputRef } from '../ingest/index.ts';
 import { byTime, correlate, type LoadReport } from './detector.ts';
-import {
-  builtinRulesDir,
-  logsourcesFile,
-  placeholdersFile,
-  readRuleFiles,
-  type TextFile,
-} from './files.ts';
-import type { FromWorker, ScanTask, WorkerSetup } from './scan-protocol.ts';
+import type { FromWorker, ScanTask, WorkerInit } from './scan-protocol.ts';
 
 export interface ScanOptions {
   readonly paths: readonly string[];
@@ -64,53 +55,19 @@ const CHUNKS_PER_TASK = 8;
 /** How many inputs may be loaded in memory ahead of the workers. */
 const MAX_LOADED_AHEAD = 32;
 
-/** Reads rules and mapping data the way every `vigil` command does. */
-export async function ruleSetup(
-  ruleDirs: readonly string[],
-  builtin: boolean,
-  tenant: string,
-): Promise<{ setup: WorkerSetup; issues: Issue[] }> {
-  const dirs = builtin ? [builtinRulesDir, ...ruleDirs] : [...ruleDirs];
-  const { files, issues } = readRuleFiles(dirs);
-  const logsourcesYaml: TextFile = {
-    file: logsourcesFile,
-    text: await readFile(logsourcesFile, 'utf8'),
-  };
-  const placeholders = await readPlaceholders(issues);
-  return { setup: { ruleFiles: files, logsourcesYaml, placeholders, tenant }, issues };
-}
-
-async function readPlaceholders(issues: Issue[]): Promise<Record<string, string[]>> {
-  let text: string;
-  try {
-    text = await readFile(placeholdersFile, 'utf8');
-  } catch {
-    return {};
-  }
-  const data: unknown = parseYaml(text);
-  const out: Record<string, string[]> = {};
-  if (data && typeof data === 'object') {
-    for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
-      if (Array.isArray(v)) out[k] = v.map(String);
-      else
-        issues.push({
-          code: 'SIGMA_PLACEHOLDER',
-          severity: 'error',
-          message: `placeholder "${k}" must be a list of values`,
-          at: { file: placeholdersFile },
-        });
-    }
-  }
-  return out;
+/** `VIGIL_TRACE=1` prints where a scan spends its time, on standard error. */
+function trace(started: number, what: string): void {
+  if (process.env['VIGIL_TRACE'] === '1')
+    process.stderr.write(`[trace] ${(performance.now() - started).toFixed(0)} ms: ${what}\n`);
 }
 
 export async function scan(opts: ScanOptions): Promise<ScanResult> {
   const started = performance.now();
-  const { setup, issues: ruleReadIssues } = await ruleSetup(
-    opts.rules ?? [],
-    opts.builtin ?? true,
-    'local',
-  );
+  const init: WorkerInit = {
+    ruleDirs: [...(opts.rules ?? [])],
+    builtin: opts.builtin ?? true,
+    tenant: 'local',
+  };
 
   const { inputs, issues: inputIssues } = await listInputs(opts.paths);
   const files = new Map<string, FileReport>();
@@ -123,11 +80,9 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   );
   // Every worker compiles the same rules; the first one's report and correlation rules serve the
   // coordinator, which compiles nothing itself.
-  const pool = await WorkerPool.start(threads, setup);
-  const rules: LoadReport = {
-    ...pool.loaded.report,
-    issues: [...ruleReadIssues, ...pool.loaded.report.issues],
-  };
+  const pool = await WorkerPool.start(threads, init);
+  trace(started, `workers ready (rules loaded in ${pool.loaded.loadMs.toFixed(0)} ms)`);
+  const rules: LoadReport = pool.loaded.report;
   const detections: Detection[] = [];
   let records = 0;
   let filesDone = 0;
@@ -161,11 +116,13 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
       pending.push(done);
     }
     await Promise.all(pending);
+    trace(started, `inputs read and matched: ${records} records`);
   } finally {
     await pool.close();
   }
 
   const minRank = levelRank(opts.minLevel ?? 'informational');
+  trace(started, 'workers closed');
   const reported = correlate(pool.loaded.correlations, detections)
     .filter((d) => levelRank(d.rule.level) >= minRank)
     .sort(byTime);
@@ -277,11 +234,14 @@ class WorkerPool {
     readonly loaded: Readonly<Extract<FromWorker, { type: 'ready' }>>,
   ) {}
 
-  static async start(threads: number, setup: WorkerSetup): Promise<WorkerPool> {
+  static async start(threads: number, init: WorkerInit): Promise<WorkerPool> {
     const workers: Worker[] = [];
     const ready: Promise<Extract<FromWorker, { type: 'ready' }>>[] = [];
     for (let i = 0; i < threads; i++) {
-      const worker = new Worker(workerBootstrap(), { eval: true, workerData: setup });
+      // Compiled (dist/*.js): the worker entry loads as it is. From source: through tsx.
+      const worker = import.meta.url.endsWith('.js')
+        ? new Worker(new URL('./scan-worker.js', import.meta.url), { workerData: init })
+        : new Worker(workerBootstrap(), { eval: true, workerData: init });
       workers.push(worker);
       ready.push(
         new Promise<Extract<FromWorker, { type: 'ready' }>>((resolve, reject) => {

@@ -23,8 +23,10 @@ export class LiteralScanner {
   private readonly wide: Map<number, number>;
   private readonly fail: Int32Array;
   private readonly lowerCache = new Map<number, number>();
-  /** Owners (entry indices) reported at each state, including those of its suffix states. */
+  /** Owners (entry indices) of the words that end exactly at each state. */
   private readonly out: (Int32Array | undefined)[];
+  /** Output links: the nearest proper suffix state with words of its own, or -1. */
+  private readonly dict: Int32Array;
 
   constructor(words: ReadonlyMap<string, readonly number[]>) {
     let classes = 0;
@@ -82,14 +84,15 @@ export class LiteralScanner {
         if (st === 0) return 0;
       }
     };
+    const dict = new Int32Array(states).fill(-1);
     const queue = new Int32Array(states);
     let tail = 1;
     for (let q = 0; q < tail; q++) {
       const st = queue[q] ?? 0;
       const f = fail[st] ?? 0;
       if (st !== 0) {
-        const fo = outs[f];
-        if (fo) outs[st] = [...(outs[st] ?? []), ...fo];
+        // Output links instead of copied output lists: building stays linear in the trie's size.
+        dict[st] = outs[f] !== undefined ? f : (dict[f] ?? -1);
         // The failure state is shallower, so its row is complete: start from it, then add own edges.
         delta.copyWithin(st * width, f * width, f * width + width);
       }
@@ -107,6 +110,7 @@ export class LiteralScanner {
     }
     this.delta = delta;
     this.fail = fail;
+    this.dict = dict;
     this.wide = wide;
     this.out = Array.from(outs, (o) => (o ? Int32Array.from(new Set(o)) : undefined));
   }
@@ -139,7 +143,7 @@ export class LiteralScanner {
    * marked for the first time in this generation to `found`.
    */
   scan(text: string, marks: Int32Array, gen: number, found: number[]): void {
-    const { delta, width, ascii, out, wide, fail } = this;
+    const { delta, width, ascii, out, wide, fail, dict } = this;
     let s = 0;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
@@ -148,8 +152,7 @@ export class LiteralScanner {
         const l = this.lower(c);
         if (l < 128) {
           s = delta[s * width + (ascii[l] ?? 0)] ?? 0; // e.g. the Kelvin sign lowercases to 'k'
-          const o = out[s];
-          if (o !== undefined) mark(o, marks, gen, found);
+          if (out[s] !== undefined || dict[s] !== -1) emit(s, out, dict, marks, gen, found);
           continue;
         }
         for (;;) {
@@ -162,9 +165,23 @@ export class LiteralScanner {
           s = fail[s] ?? 0;
         }
       }
-      const o = out[s];
-      if (o !== undefined) mark(o, marks, gen, found);
+      if (out[s] !== undefined || dict[s] !== -1) emit(s, out, dict, marks, gen, found);
     }
+  }
+}
+
+/** Marks the owners of every word ending at state `s`: its own, then those along its output links. */
+function emit(
+  s: number,
+  out: readonly (Int32Array | undefined)[],
+  dict: Int32Array,
+  marks: Int32Array,
+  gen: number,
+  found: number[],
+): void {
+  for (let t = out[s] !== undefined ? s : (dict[s] ?? -1); t !== -1; t = dict[t] ?? -1) {
+    const o = out[t];
+    if (o !== undefined) mark(o, marks, gen, found);
   }
 }
 

@@ -11,6 +11,7 @@ import type { ChunkTask, WorkerReply } from './worker.ts';
 import { STOP } from './protocol.ts';
 
 const WORKER_URL = new URL('./worker.ts', import.meta.url);
+const COMPILED = import.meta.url.endsWith('.js');
 
 /**
  * The worker entry is TypeScript, so each worker registers tsx before importing it. On Node 20
@@ -200,7 +201,10 @@ export class EvtxPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(workerBootstrap(), { eval: true });
+    // Compiled (dist/*.js): the worker entry loads as it is. From source: through tsx.
+    const worker = COMPILED
+      ? new Worker(new URL('./worker.js', import.meta.url))
+      : new Worker(workerBootstrap(), { eval: true });
     const slot: Slot = {
       worker,
       busy: null,

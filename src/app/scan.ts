@@ -86,12 +86,14 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   const detections: Detection[] = [];
   let records = 0;
   let filesDone = 0;
+  // Rates count from when the workers are ready, not from the rule load.
+  const readyAt = performance.now();
   const progress = (): void =>
     opts.onProgress?.({
       filesTotal: inputs.length,
       filesDone,
       records,
-      elapsedMs: performance.now() - started,
+      elapsedMs: performance.now() - readyAt,
     });
 
   try {

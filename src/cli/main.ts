@@ -83,6 +83,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
       )
     : undefined;
   const shown = { started: false };
+  if (bar) process.stderr.write('loading rules…');
   const onProgress = (p: ScanProgress): void => {
     if (!bar) return;
     const payload = {
@@ -90,6 +91,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
       rate: Math.round(p.records / Math.max(0.001, p.elapsedMs / 1000)).toLocaleString('en-US'),
     };
     if (!shown.started) {
+      process.stderr.write('\r\x1b[2K');
       bar.start(p.filesTotal, p.filesDone, payload);
       shown.started = true;
     } else bar.update(p.filesDone, payload);
@@ -105,6 +107,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     onProgress,
   });
   if (shown.started) bar?.stop();
+  else if (bar) process.stderr.write('\r\x1b[2K');
 
   let file: WriteStream | undefined;
   const target: Sink = flags.output

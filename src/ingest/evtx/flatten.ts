@@ -318,7 +318,7 @@ function emitContainer(
 }
 
 /** System fields that are numbers even when a forwarding collector wrote them as text. */
-const NUMERIC_SYSTEM = [
+export const NUMERIC_SYSTEM = [
   'EventID',
   'EventID_Qualifiers',
   'Version',

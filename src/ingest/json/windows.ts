@@ -4,24 +4,11 @@
  * reader (src/ingest/evtx) gives the binary record, so SigmaHQ rules match either twin.
  */
 import type { FieldValue, Fields } from '../../core/index.ts';
-import { SYSTEM_KEYS } from '../evtx/flatten.ts';
+import { NUMERIC_SYSTEM, SYSTEM_KEYS } from '../evtx/flatten.ts';
 import { addField, isObject, isScalar } from './flatten.ts';
 
 const ATTRS = '#attributes';
 const TEXT = '#text';
-
-/** System values that are numbers even when a collector wrote them as text. */
-export const NUMERIC_SYSTEM = [
-  'EventID',
-  'EventID_Qualifiers',
-  'Version',
-  'Level',
-  'Task',
-  'Opcode',
-  'EventRecordID',
-  'Execution_ProcessID',
-  'Execution_ThreadID',
-] as const;
 
 /** Turns digit strings of the NUMERIC_SYSTEM fields into numbers, in place. */
 export function numericSystemFields(fields: Fields): void {

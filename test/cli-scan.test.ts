@@ -117,6 +117,9 @@ describe('vigil scan', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('--format must be one of table, csv, json, jsonl');
     expect(vigil(['scan']).status).toBe(1);
+    const version = vigil(['--version']);
+    expect(version.status).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });
 

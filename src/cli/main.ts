@@ -1,5 +1,5 @@
 /** The `vigil` command line: parses arguments, runs a command, returns the exit code. */
-import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { formatLocation, LEVELS, type Level } from '../core/index.ts';
@@ -14,6 +14,12 @@ import {
   type OutputFormat,
   type Sink,
 } from './timeline.ts';
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
 
 /** Exit codes: a contract for scripts. */
 export const EXIT = { ok: 0, usage: 1, partial: 2, internal: 3 } as const;
@@ -190,6 +196,7 @@ async function runRulesCheck(paths: string[], json: boolean): Promise<number> {
 function program(result: { code: number }): Command {
   const root = new Command('vigil')
     .description('Vigil — open-source Managed Detection and Response')
+    .version(VERSION, '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({

@@ -95,6 +95,24 @@ export function writeSummary(result: ScanResult, out: Sink, color: boolean): voi
         : '') +
       (result.rules.issues.length > 0 ? `, ${result.rules.issues.length} rule problems` : ''),
   );
+  if (result.rules.loaded === 0) {
+    lines.push(
+      '  no rules were loaded: nothing can be detected (check --rules, or drop --no-builtin)',
+    );
+  }
+  // Rule problems are shown where the user will see them; `vigil rules check` lists them all.
+  const shown = [
+    ...result.rules.issues.filter((i) => i.severity === 'error'),
+    ...result.rules.unsupported.map((u) => ({
+      at: { file: u.file },
+      code: 'unsupported',
+      message: u.reason,
+    })),
+  ];
+  for (const i of shown.slice(0, 5)) {
+    lines.push(`  ${i.at ? formatLocation(i.at) : ''}: ${i.code}: ${i.message}`);
+  }
+  if (shown.length > 5) lines.push(`  … ${shown.length - 5} more (run vigil rules check)`);
   lines.push('');
   lines.push(h('Detections by level'));
   for (const l of [...LEVELS].reverse()) {

@@ -43,9 +43,9 @@ export class LiteralScanner {
     }
     const width = classes + 1;
     this.width = width;
-    // Trie with edges in one map (state * 65536 + symbol; ASCII symbols are classes, others the unit)
-    // and, for the breadth-first pass, each state's first child and next sibling.
-    const edges = new Map<number, number>();
+    // Trie as child lists (each state's first child and next sibling; a symbol is an ASCII class or the
+    // UTF-16 unit). Walking a short sibling list is cheaper than a map keyed by state * 65536 + symbol,
+    // whose keys leave the small-integer range once the trie passes 32,768 states.
     const firstChild: number[] = [-1];
     const nextSibling: number[] = [-1];
     const symbol: number[] = [0];
@@ -55,15 +55,14 @@ export class LiteralScanner {
       for (let i = 0; i < w.length; i++) {
         const c = w.charCodeAt(i);
         const sym = c < 128 ? (this.ascii[c] ?? 0) : c;
-        const key = st * 65536 + sym;
-        let n = edges.get(key);
-        if (n === undefined) {
+        let n = firstChild[st] ?? -1;
+        while (n !== -1 && symbol[n] !== sym) n = nextSibling[n] ?? -1;
+        if (n === -1) {
           n = symbol.length;
           symbol.push(sym);
           firstChild.push(-1);
           nextSibling.push(firstChild[st] ?? -1);
           firstChild[st] = n;
-          edges.set(key, n);
         }
         st = n;
       }

@@ -1,6 +1,6 @@
 /** Messages between `vigil scan`'s coordinator and its worker threads. */
 import type { Detection, Issue } from '../core/index.ts';
-import type { InputFormat } from '../ingest/index.ts';
+import { detectFormat, type InputFormat } from '../ingest/index.ts';
 import type { CorrelationRule } from '../detect/index.ts';
 
 /** A rule or mapping file read from disk. */
@@ -40,8 +40,11 @@ export interface ScanTask {
   readonly id: number;
   /** Display path of the input. */
   readonly file: string;
-  readonly bytes: SharedArrayBuffer;
-  readonly length: number;
+  /** The input's bytes, or absent when the worker reads `localFile` itself. */
+  readonly bytes?: SharedArrayBuffer;
+  readonly length?: number;
+  /** A plain file the worker reads and parses whole (small inputs: no copy through the coordinator). */
+  readonly localFile?: string;
   /** EVTX: the chunk offsets this task parses. Absent for other formats. */
   readonly chunkOffsets?: readonly number[];
   readonly format: InputFormat;
@@ -67,3 +70,13 @@ export type FromWorker =
       readonly issues: readonly Issue[];
       readonly detections: readonly Detection[];
     };
+
+/**
+ * Whether an input goes to the EVTX parser: forced, recognised by content, or a `.evtx` file whose header
+ * is too damaged to recognise (its chunks may still be fine).
+ */
+export function isEvtxInput(bytes: Uint8Array, path: string, format: InputFormat): boolean {
+  if (format !== 'auto') return format === 'evtx';
+  const found = detectFormat(bytes, path);
+  return found === 'evtx' || (found === undefined && /\.evtx$/i.test(path));
+}

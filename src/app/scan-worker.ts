@@ -1,11 +1,18 @@
 /** A `vigil scan` worker thread: parses the inputs it is handed and matches every event against the rules. */
+import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseEvtx } from '../ingest/evtx/index.ts';
 import { readBytes } from '../ingest/index.ts';
 import type { Detection, Issue, ReadBatch } from '../core/index.ts';
 import { buildDetector } from './detector.ts';
 import { ruleSetup } from './files.ts';
-import type { FromWorker, ScanTask, ToWorker, WorkerInit } from './scan-protocol.ts';
+import {
+  isEvtxInput,
+  type FromWorker,
+  type ScanTask,
+  type ToWorker,
+  type WorkerInit,
+} from './scan-protocol.ts';
 
 const port = parentPort;
 if (!port) throw new Error('scan-worker must run in a worker thread');
@@ -33,14 +40,43 @@ try {
 }
 
 function run(task: ScanTask, ruleset: NonNullable<typeof detector>['ruleset']): void {
-  const bytes = new Uint8Array(task.bytes, 0, task.length);
-  const batches: Iterable<ReadBatch> = task.chunkOffsets
-    ? parseEvtx(bytes, task.file, { tenant: setup.tenant, chunkOffsets: task.chunkOffsets })
-    : readBytes(bytes, task.file, {
-        tenant: setup.tenant,
-        format: task.format,
-        ...(task.referenceTime === undefined ? {} : { referenceTime: task.referenceTime }),
+  let bytes: Uint8Array;
+  if (task.localFile !== undefined) {
+    try {
+      bytes = readFileSync(task.localFile);
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code ?? String(err);
+      send({
+        type: 'result',
+        id: task.id,
+        records: 0,
+        detections: [],
+        issues: [
+          {
+            code: 'READ_IO',
+            severity: 'error',
+            message: `cannot read ${task.file}: ${why}`,
+            at: { file: task.file },
+          },
+        ],
       });
+      return;
+    }
+  } else {
+    bytes = new Uint8Array(task.bytes ?? new SharedArrayBuffer(0), 0, task.length ?? 0);
+  }
+  const batches: Iterable<ReadBatch> =
+    task.chunkOffsets ||
+    (task.localFile !== undefined && isEvtxInput(bytes, task.file, task.format))
+      ? parseEvtx(bytes, task.file, {
+          tenant: setup.tenant,
+          ...(task.chunkOffsets ? { chunkOffsets: task.chunkOffsets } : {}),
+        })
+      : readBytes(bytes, task.file, {
+          tenant: setup.tenant,
+          format: task.format,
+          ...(task.referenceTime === undefined ? {} : { referenceTime: task.referenceTime }),
+        });
   let records = 0;
   const issues: Issue[] = [];
   const detections: Detection[] = [];

@@ -8,9 +8,9 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { levelRank, type Detection, type Issue, type Level } from '../core/index.ts';
 import { evtxChunks } from '../ingest/evtx/index.ts';
-import { detectFormat, listInputs, type InputFormat, type InputRef } from '../ingest/index.ts';
+import { listInputs, type InputFormat, type InputRef } from '../ingest/index.ts';
 import { byTime, correlate, type LoadReport } from './detector.ts';
-import type { FromWorker, ScanTask, WorkerInit } from './scan-protocol.ts';
+import { isEvtxInput, type FromWorker, type ScanTask, type WorkerInit } from './scan-protocol.ts';
 
 export interface ScanOptions {
   readonly paths: readonly string[];
@@ -52,6 +52,8 @@ export interface ScanResult {
 
 /** Records per EVTX task: a run of this many 64 KiB chunks goes to one worker. */
 const CHUNKS_PER_TASK = 8;
+/** Inputs up to this size that are plain files are read and parsed whole by one worker. */
+const SMALL_INPUT = 1 << 20;
 /** How many inputs may be loaded in memory ahead of the workers. */
 const MAX_LOADED_AHEAD = 32;
 
@@ -88,6 +90,7 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   let filesDone = 0;
   // Rates count from when the workers are ready, not from the rule load.
   const readyAt = performance.now();
+  const eluAtReady = performance.eventLoopUtilization();
   const progress = (): void =>
     opts.onProgress?.({
       filesTotal: inputs.length,
@@ -118,7 +121,11 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
       pending.push(done);
     }
     await Promise.all(pending);
-    trace(started, `inputs read and matched: ${records} records`);
+    const elu = performance.eventLoopUtilization(eluAtReady);
+    trace(
+      started,
+      `inputs read and matched: ${records} records (coordinator busy ${(elu.active / 1000).toFixed(2)} s)`,
+    );
   } finally {
     await pool.close();
   }
@@ -145,6 +152,24 @@ async function scanInput(
   pool: WorkerPool,
   onResult: (r: { records: number; detections: readonly Detection[] }) => void,
 ): Promise<void> {
+  const referenceTime = input.mtime === undefined ? {} : { referenceTime: input.mtime };
+  const run = async (t: Omit<ScanTask, 'id'>): Promise<void> => {
+    const r = await pool.run(t);
+    report.records += r.records;
+    addIssues(report, r.issues);
+    onResult(r);
+  };
+  // A small plain file is read and parsed whole by the worker that takes it: nothing passes through here.
+  if (input.localFile !== undefined && input.size <= SMALL_INPUT) {
+    await run({
+      type: 'task',
+      file: input.path,
+      localFile: input.localFile,
+      format,
+      ...referenceTime,
+    });
+    return;
+  }
   let bytes: Uint8Array;
   try {
     bytes = await input.load();
@@ -162,8 +187,8 @@ async function scanInput(
   const shared = new SharedArrayBuffer(bytes.byteLength);
   new Uint8Array(shared).set(bytes);
   const tasks: Omit<ScanTask, 'id'>[] = [];
-  const isEvtx = format === 'evtx' || (format === 'auto' && looksLikeEvtx(bytes, input.path));
-  if (isEvtx) {
+  if (isEvtxInput(bytes, input.path, format)) {
+    // A large EVTX file: its chunks are spread over the workers.
     const { chunkOffsets, issues } = evtxChunks(bytes, input.path);
     addIssues(report, issues);
     for (let i = 0; i < chunkOffsets.length; i += CHUNKS_PER_TASK) {
@@ -183,17 +208,10 @@ async function scanInput(
       bytes: shared,
       length: bytes.byteLength,
       format,
-      ...(input.mtime === undefined ? {} : { referenceTime: input.mtime }),
+      ...referenceTime,
     });
   }
-  await Promise.all(
-    tasks.map(async (t) => {
-      const r = await pool.run(t);
-      report.records += r.records;
-      addIssues(report, r.issues);
-      onResult(r);
-    }),
-  );
+  await Promise.all(tasks.map(run));
 }
 
 function addIssues(report: FileReport, issues: readonly Issue[]): void {
@@ -201,12 +219,6 @@ function addIssues(report: FileReport, issues: readonly Issue[]): void {
     report.issues.push(issue);
     if (issue.severity === 'error') report.errors++;
   }
-}
-
-/** EVTX by content, or a `.evtx` file whose header is too damaged to recognise (its chunks may still be fine). */
-function looksLikeEvtx(bytes: Uint8Array, path: string): boolean {
-  const found = detectFormat(bytes, path);
-  return found === 'evtx' || (found === undefined && /\.evtx$/i.test(path));
 }
 
 type TaskResult = Extract<FromWorker, { type: 'result' }>;

@@ -23,6 +23,11 @@ export interface InputRef {
   readonly mtime?: number;
   /** The input's bytes, gzip already decompressed. Rejects when the file cannot be read. */
   load(): Promise<Uint8Array>;
+  /**
+   * Set when the input is a plain file on disk holding exactly these bytes (not an archive entry, not
+   * compressed): another thread may read it itself instead of being handed the bytes.
+   */
+  readonly localFile?: string;
 }
 
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
@@ -114,6 +119,7 @@ async function expand(
         const bytes = await readFile(path);
         return gz ? inflated(bytes) : bytes;
       },
+      ...(gz ? {} : { localFile: path }),
     }),
   );
 }

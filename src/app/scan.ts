@@ -71,18 +71,23 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
     tenant: 'local',
   };
 
-  const { inputs, issues: inputIssues } = await listInputs(opts.paths);
+  // Workers start compiling rules at once; the inputs are listed meanwhile. Every worker compiles the
+  // same rules; the first one's report and correlation rules serve the coordinator, which compiles
+  // nothing itself.
+  const threads = Math.max(1, opts.threads ?? availableParallelism());
+  const poolStarting = WorkerPool.start(threads, init);
+  // Marked handled now: a start failure is rethrown below, where it is awaited.
+  poolStarting.catch(() => undefined);
+  // If listing fails, the workers are still stopped.
+  const listed = await listInputs(opts.paths).catch(async (err: unknown) => {
+    await (await poolStarting).close();
+    throw err;
+  });
+  const { inputs, issues: inputIssues } = listed;
   const files = new Map<string, FileReport>();
   for (const input of inputs)
     files.set(input.path, { path: input.path, records: 0, errors: 0, issues: [] });
-
-  const threads = Math.max(
-    1,
-    Math.min(opts.threads ?? availableParallelism(), Math.max(1, inputs.length * 4)),
-  );
-  // Every worker compiles the same rules; the first one's report and correlation rules serve the
-  // coordinator, which compiles nothing itself.
-  const pool = await WorkerPool.start(threads, init);
+  const pool = await poolStarting;
   trace(started, `workers ready (rules loaded in ${pool.loaded.loadMs.toFixed(0)} ms)`);
   const rules: LoadReport = pool.loaded.report;
   const detections: Detection[] = [];

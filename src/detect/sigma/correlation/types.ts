@@ -1,5 +1,5 @@
 /** The compiled form of a Sigma correlation rule (Sigma 2.1), shared by the compiler and the engine. */
-import type { Level, Location, RuleRef } from '../../../core/index.ts';
+import type { Location, RuleRef } from '../../../core/index.ts';
 
 export const CORRELATION_TYPES = [
   'event_count',
@@ -31,19 +31,12 @@ export interface Comparison {
  */
 export type PercentileMode = 'percentile' | 'share';
 
-/** A compiled correlation rule. Plain data: safe to serialise and to hand to another worker. */
-export interface CorrelationRule {
-  /** The rule's `id`; when the document has none, its `name`, else `<file>#<document index>`. */
-  readonly id: string;
-  readonly name?: string;
-  readonly title: string;
-  /** `level`, `medium` when absent. */
-  readonly level: Level;
-  readonly status?: string;
-  readonly tags: readonly string[];
-  readonly description?: string;
-  readonly author?: string;
-  readonly falsepositives?: readonly string[];
+/**
+ * A compiled correlation rule. Plain data: safe to serialise and to hand to another worker. Its metadata
+ * is a detection's `RuleRef`: the `id` is the document's `id`, else its `name`, else
+ * `<file>#<document index>`; `level` is `medium` when absent.
+ */
+export interface CorrelationRule extends Omit<RuleRef, 'file'> {
   readonly type: CorrelationType;
   /** Referenced rules, by `id` or `name`, in the listed order (the order matters for `temporal_ordered`). */
   readonly rules: readonly string[];

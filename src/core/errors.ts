@@ -31,6 +31,24 @@ export const ERROR_CODES = [
   'SIGMA_LOGSOURCE',
   'SIGMA_PLACEHOLDER',
   'SIGMA_FIELD_MAPPING',
+  // server ingest
+  'INGEST_TOO_LARGE',
+  'INGEST_BAD_ENCODING',
+  'INGEST_TOO_DEEP',
+  'INGEST_BAD_REQUEST',
+  'INGEST_BUSY',
+  'SYSLOG_BAD_FRAME',
+  // server API and access
+  'AUTH_REQUIRED',
+  'AUTH_FAILED',
+  'AUTH_THROTTLED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'BAD_REQUEST',
+  // server internals
+  'STORE',
+  'CONFIG',
   // command line
   'USAGE',
   'INTERNAL',

@@ -2,3 +2,5 @@
 export * from './event.ts';
 export * from './errors.ts';
 export * from './seams.ts';
+export * from './domain.ts';
+export * from './store.ts';

@@ -10,6 +10,7 @@ export { readBytes, readers } from './read.ts';
 export type { InputFormat, ReadOptions } from './read.ts';
 export { detectFormat } from './detect.ts';
 export type { DetectedFormat } from './detect.ts';
+export * from './wire/index.ts';
 
 /**
  * Reads one input (file or zip entry) into batches, detecting its format; EVTX goes through

@@ -51,3 +51,15 @@ export function auditHash(prevHash: string, content: AuditContent): string {
     .update(canonicalJson({ tenant, ts, actor, action, target, detail }))
     .digest('hex');
 }
+
+/** Checks stored rows one at a time, in seq order, against the chain they should form. */
+export class AuditChainWalker {
+  #prevHash = GENESIS_HASH;
+
+  /** Whether this row breaks the chain: its `prevHash` is not the previous row's hash, or its hash is wrong. */
+  breaks(row: AuditEntry): boolean {
+    if (row.prevHash !== this.#prevHash || row.hash !== auditHash(this.#prevHash, row)) return true;
+    this.#prevHash = row.hash;
+    return false;
+  }
+}

@@ -20,7 +20,7 @@ import {
   type Tenant,
   type User,
 } from '../../core/index.ts';
-import { GENESIS_HASH, auditHash, normaliseDetail } from '../audit-chain.ts';
+import { AuditChainWalker, GENESIS_HASH, auditHash, normaliseDetail } from '../audit-chain.ts';
 import { decodeCursor, encodeCursor, pageLimit, positiveLimit } from '../paging.ts';
 import {
   ALERT_COLUMNS,
@@ -49,7 +49,7 @@ import {
   type RuleRow,
   type TenantRow,
   type UserRow,
-} from './rows.ts';
+} from '../rows.ts';
 import { migrate } from './schema.ts';
 import { eventTextMatches, foldValue, memberPath, textNeedle } from './text-match.ts';
 
@@ -786,18 +786,15 @@ class SqliteStoreImpl implements SqliteStore {
 
   verifyAudit(): Promise<number | undefined> {
     return this.#call((s) => {
-      let prevHash = GENESIS_HASH;
+      const walker = new AuditChainWalker();
       for (const row of s.allAudit.iterate() as IterableIterator<AuditRow>) {
-        let detail: Record<string, unknown>;
+        let entry: AuditEntry;
         try {
-          detail = JSON.parse(row.detail) as Record<string, unknown>;
+          entry = auditFromRow(row);
         } catch {
           return row.seq;
         }
-        if (row.prev_hash !== prevHash || row.hash !== auditHash(prevHash, { ...row, detail })) {
-          return row.seq;
-        }
-        prevHash = row.hash;
+        if (walker.breaks(entry)) return row.seq;
       }
       return undefined;
     });

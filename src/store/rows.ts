@@ -1,4 +1,8 @@
-/** Rows of the SQLite tables and their conversion to and from the domain objects. */
+/**
+ * Rows of the store tables (the same columns in every implementation) and their conversion to and from the
+ * domain objects. JSON columns arrive as text (SQLite) or already parsed (PostgreSQL jsonb); they always
+ * hold an object or an array, so a string is always JSON text.
+ */
 import type {
   Alert,
   AlertStatus,
@@ -13,14 +17,20 @@ import type {
   StoredRule,
   Tenant,
   User,
-} from '../../core/index.ts';
+} from '../core/index.ts';
+
+type JsonColumn = string | object;
+
+function json(value: JsonColumn): unknown {
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}
 
 export interface TenantRow {
   id: string;
   name: string;
   created_at: number;
   retention_days: number;
-  disabled_rules: string;
+  disabled_rules: JsonColumn;
 }
 
 export function tenantFromRow(r: TenantRow): Tenant {
@@ -29,7 +39,7 @@ export function tenantFromRow(r: TenantRow): Tenant {
     name: r.name,
     createdAt: r.created_at,
     retentionDays: r.retention_days,
-    disabledRules: JSON.parse(r.disabled_rules) as string[],
+    disabledRules: json(r.disabled_rules) as string[],
   };
 }
 
@@ -42,10 +52,10 @@ export interface UserRow {
   name: string;
   role: string;
   tenant: string;
-  tenants: string;
+  tenants: JsonColumn;
   password_hash: string;
   created_at: number;
-  disabled: number;
+  disabled: number | boolean;
 }
 
 export function userFromRow(r: UserRow): User {
@@ -54,10 +64,10 @@ export function userFromRow(r: UserRow): User {
     name: r.name,
     role: r.role as Role,
     tenant: r.tenant,
-    tenants: JSON.parse(r.tenants) as string[],
+    tenants: json(r.tenants) as string[],
     passwordHash: r.password_hash,
     createdAt: r.created_at,
-    disabled: r.disabled !== 0,
+    disabled: r.disabled === true || r.disabled === 1,
   };
 }
 
@@ -149,13 +159,13 @@ export interface EventRow {
   id: string;
   ts: number;
   received_at: number;
-  source: string;
+  source: JsonColumn;
   format: string;
   receiver: string;
   host_name: string | null;
   user_name: string | null;
-  fields: string;
-  entities: string;
+  fields: JsonColumn;
+  entities: JsonColumn;
 }
 
 export function eventFromRow(r: EventRow): StoredEvent {
@@ -165,11 +175,11 @@ export function eventFromRow(r: EventRow): StoredEvent {
     tenant: r.tenant,
     ts: r.ts,
     receivedAt: r.received_at,
-    source: JSON.parse(r.source) as StoredEvent['source'],
+    source: json(r.source) as StoredEvent['source'],
     format: r.format,
     receiver: r.receiver,
-    fields: JSON.parse(r.fields) as StoredEvent['fields'],
-    entities: JSON.parse(r.entities) as StoredEvent['entities'],
+    fields: json(r.fields) as StoredEvent['fields'],
+    entities: json(r.entities) as StoredEvent['entities'],
     ...(r.host_name === null ? {} : { host: r.host_name }),
     ...(r.user_name === null ? {} : { user: r.user_name }),
   };
@@ -199,17 +209,17 @@ export const ALERT_COLUMNS =
 export interface AlertRow {
   tenant: string;
   id: string;
-  rule: string;
+  rule: JsonColumn;
   kind: string;
   level: string;
   ts: number;
   created_at: number;
   host_name: string | null;
   user_name: string | null;
-  event_ids: string;
-  matched: string;
-  grp: string | null;
-  entities: string;
+  event_ids: JsonColumn;
+  matched: JsonColumn;
+  grp: JsonColumn | null;
+  entities: JsonColumn;
   status: string;
 }
 
@@ -217,17 +227,17 @@ export function alertFromRow(r: AlertRow): Alert {
   return {
     id: r.id,
     tenant: r.tenant,
-    rule: JSON.parse(r.rule) as Alert['rule'],
+    rule: json(r.rule) as Alert['rule'],
     kind: r.kind as Alert['kind'],
     level: r.level as Level,
     ts: r.ts,
     createdAt: r.created_at,
     ...(r.host_name === null ? {} : { host: r.host_name }),
     ...(r.user_name === null ? {} : { user: r.user_name }),
-    eventIds: JSON.parse(r.event_ids) as string[],
-    matched: JSON.parse(r.matched) as Alert['matched'],
-    ...(r.grp === null ? {} : { group: JSON.parse(r.grp) as NonNullable<Alert['group']> }),
-    entities: JSON.parse(r.entities) as Alert['entities'],
+    eventIds: json(r.event_ids) as string[],
+    matched: json(r.matched) as Alert['matched'],
+    ...(r.grp === null ? {} : { group: json(r.grp) as NonNullable<Alert['group']> }),
+    entities: json(r.entities) as Alert['entities'],
     status: r.status as AlertStatus,
   };
 }
@@ -236,7 +246,7 @@ export interface ExceptionRow {
   tenant: string;
   id: string;
   rule_id: string | null;
-  conditions: string;
+  conditions: JsonColumn;
   reason: string;
   author: string;
   created_at: number;
@@ -250,7 +260,7 @@ export function exceptionFromRow(r: ExceptionRow): RuleException {
     id: r.id,
     tenant: r.tenant,
     ...(r.rule_id === null ? {} : { ruleId: r.rule_id }),
-    conditions: JSON.parse(r.conditions) as RuleException['conditions'],
+    conditions: json(r.conditions) as RuleException['conditions'],
     reason: r.reason,
     author: r.author,
     createdAt: r.created_at,
@@ -294,7 +304,7 @@ export interface AuditRow {
   actor: string;
   action: string;
   target: string;
-  detail: string;
+  detail: JsonColumn;
   prev_hash: string;
   hash: string;
 }
@@ -307,7 +317,7 @@ export function auditFromRow(r: AuditRow): AuditEntry {
     actor: r.actor,
     action: r.action,
     target: r.target,
-    detail: JSON.parse(r.detail) as AuditEntry['detail'],
+    detail: json(r.detail) as AuditEntry['detail'],
     prevHash: r.prev_hash,
     hash: r.hash,
   };

@@ -11,6 +11,13 @@ export type { InputFormat, ReadOptions } from './read.ts';
 export { detectFormat } from './detect.ts';
 export type { DetectedFormat } from './detect.ts';
 export * from './wire/index.ts';
+export { DEFAULT_MAX_FRAME_BYTES, SyslogFramer, startSyslog } from './receivers/syslog.ts';
+export type {
+  Frame as SyslogFrame,
+  SyslogListeners,
+  SyslogMeta,
+  SyslogOptions,
+} from './receivers/syslog.ts';
 
 /**
  * Reads one input (file or zip entry) into batches, detecting its format; EVTX goes through

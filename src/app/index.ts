@@ -6,3 +6,5 @@ export { buildDetector, type LoadReport } from './detector.ts';
 export { readRuleFiles, builtinRulesDir, packageRoot } from './files.ts';
 export { checkRules } from './rules-check.ts';
 export type { InputFormat } from '../ingest/index.ts';
+export { startServer, loadServerConfig, SERVER_DEFAULTS } from './server/index.ts';
+export type { RunningServer, ServerConfig, SyslogListener } from './server/index.ts';

@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import cliProgress from 'cli-progress';
 import { formatLocation, LEVELS, type Level } from '../core/index.ts';
 import { checkRules, scan, type InputFormat, type ScanProgress } from '../app/index.ts';
+import { addServerCommands } from './server.ts';
 import { writeSummary, summaryJson } from './summary.ts';
 import {
   OUTPUT_FORMATS,
@@ -247,6 +248,7 @@ function program(result: { code: number }): Command {
     .action(async (dirs: string[], flags: { json?: boolean }) => {
       result.code = await runRulesCheck(dirs, flags.json ?? false);
     });
+  addServerCommands(root, result);
   return root;
 }
 

@@ -20,7 +20,12 @@ export interface Tenant {
   readonly disabledRules: readonly string[];
 }
 
-export const ROLES = ['provider_admin', 'provider_analyst', 'customer_admin', 'customer_viewer'] as const;
+export const ROLES = [
+  'provider_admin',
+  'provider_analyst',
+  'customer_admin',
+  'customer_viewer',
+] as const;
 export type Role = (typeof ROLES)[number];
 
 export function isProviderRole(role: Role): boolean {

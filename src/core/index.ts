@@ -4,3 +4,4 @@ export * from './errors.ts';
 export * from './seams.ts';
 export * from './domain.ts';
 export * from './store.ts';
+export * from './metrics.ts';

@@ -153,3 +153,14 @@ export interface Store {
 
   close(): Promise<void>;
 }
+
+/**
+ * Where receivers hand events to the server's pipeline. `submit` resolves once every event is durable in
+ * the store (only then may a receiver acknowledge); it rejects with `VigilError('INGEST_BUSY')` when the
+ * pipeline's backlog is over its bound, and then stores nothing of the call.
+ */
+export interface IngestSink {
+  submit(events: readonly NewEvent[]): Promise<{ readonly stored: number }>;
+  /** True when a submit now would be refused; receivers use it to answer 429 before reading a body. */
+  busy(): boolean;
+}

@@ -1,0 +1,45 @@
+/** What the API needs from the rest of the server; `src/app` builds these and passes them in. */
+import type { IngestSink, Issue, Metrics, RuleRef, Store } from '../core/index.ts';
+
+/** A rule as listed by the API. */
+export interface RuleListing extends RuleRef {
+  readonly kind: 'detection' | 'correlation' | 'filter';
+  /** `shared` (the server's rule folders) or `tenant` (uploaded for this tenant). */
+  readonly origin: string;
+  readonly logsource?: Readonly<Record<string, string>>;
+}
+
+/** The server's rules as the API sees them. */
+export interface RuleCatalog {
+  /** Shared rules plus the tenant's uploaded ones. */
+  list(tenant: string): Promise<readonly RuleListing[]>;
+  /** Loads a Sigma document without keeping it: every problem with line and column in `file`. */
+  validate(file: string, text: string): { issues: readonly Issue[]; rules: readonly RuleRef[] };
+  /** Re-reads the rule folders; returns the count and every load problem. */
+  reload(): Promise<{ rules: number; issues: readonly Issue[] }>;
+  /** A tenant's settings, exceptions or uploads changed: detection must pick them up. */
+  invalidate(tenant: string): void;
+}
+
+export interface ApiLimits {
+  /** Largest request body after decompression (ingest, upload). */
+  readonly maxBodyBytes: number;
+  /** Largest single field value kept whole. */
+  readonly maxFieldBytes: number;
+  /** Largest uploaded Sigma rule. */
+  readonly maxRuleBytes: number;
+}
+
+export interface ApiDeps {
+  readonly store: Store;
+  readonly sink: IngestSink;
+  readonly rules: RuleCatalog;
+  readonly metrics: Metrics;
+  readonly limits: ApiLimits;
+  readonly version: string;
+  /** Serve /metrics without credentials (for a Prometheus on a trusted network). */
+  readonly metricsPublic: boolean;
+  /** Login sessions last this long (ms). */
+  readonly sessionTtlMs: number;
+  readonly now: () => number;
+}

@@ -11,6 +11,11 @@
  *   `fields.X` compares the original field `X`, any other name an entity field, ignoring case, matching one
  *   element of a list; `text` is a case-insensitive substring of any field or entity value (not of names);
  * - alerts list newest first (`ts`, then `id`, then `tenant`); an empty tenant list finds nothing;
+ * - pages hold 100 items unless asked, never more than 1000; a cursor the store did not issue rejects
+ *   with `BAD_REQUEST`; `next` is absent exactly on the last page;
+ * - `saveRule` replaces the tenant's rule with the same id; `recordExceptionHits` keeps the latest time;
+ * - the audit hash is sha256 of `prevHash` (64 zeros for the first row) followed by the canonical JSON
+ *   (sorted members, no spaces) of `{tenant, ts, actor, action, target, detail}`;
  * - after `close`, calls reject with `VigilError('STORE')`.
  */
 import { createHash } from 'node:crypto';

@@ -24,6 +24,8 @@ export interface BulkItem {
   readonly line: number;
   /** The document (`index`, `create`) or the update's `doc` / `upsert` (`update`). */
   readonly record?: Record<string, unknown>;
+  /** The source line as sent (`index`, `create`). */
+  readonly raw?: string;
   /** Why this item cannot be stored (INGEST_BAD_REQUEST, READ_BAD_JSON, INGEST_TOO_DEEP). */
   readonly issue?: Issue;
 }
@@ -152,7 +154,8 @@ export function parseBulk(text: string, opts: ParseBulkOptions = {}): { items: B
       });
       continue;
     }
-    items.push({ ...base, record: doc });
+    const raw = action.name !== 'update' && source.raw !== undefined ? { raw: source.raw } : {};
+    items.push({ ...base, record: doc, ...raw });
   }
   return { items };
 }
@@ -173,6 +176,7 @@ export function bulkRecords(
       line: it.line,
       value: it.record,
       item,
+      ...(it.raw === undefined ? {} : { raw: it.raw }),
       ...(it.id === undefined ? {} : { id: `${it.index}/${it.id}` }),
     });
   });

@@ -5,13 +5,16 @@
  *
  * How ids are made (first 32 hex digits of a sha256):
  * - the shipper named the record (`_id` in `_bulk`): the hash of that name (`id\0<name>`);
- * - otherwise, without `idPrefix`: the hash of the record's canonical text (keys sorted, with any
- *   envelope time and metadata) and its occurrence number among identical records of the same call
- *   (0 for the first copy, 1 for the second…). A redelivered request gives the same ids, so the
- *   store drops the copies; two identical records in one request stay two events. The cost: when a
- *   shipper re-batches and an identical record lands in a different request as a first copy, it
- *   collides with the stored one and is dropped (identical records within one second of one source
- *   are rare; the count of such duplicates is what would be lost).
+ * - otherwise, without `idPrefix`: the hash of the record's content and its occurrence number
+ *   among identical records of the same call (0 for the first copy, 1 for the second…). The content
+ *   is the record's text as sent when the receiver kept it (`raw`: shippers resend the same bytes,
+ *   and hashing them costs a quarter of re-serialising), else its canonical JSON (keys sorted),
+ *   with any envelope time and metadata. A redelivered request gives the same ids, so the store
+ *   drops the copies; two identical records in one request stay two events. The costs: the same
+ *   record sent with other whitespace or key order by another shipper is stored twice; and when a
+ *   shipper re-batches so that an identical record lands in a different request as a first copy,
+ *   it collides with the stored one and is dropped (identical records — same time, same fields —
+ *   are rare; their count is what would be lost).
  * - with `idPrefix` (a value stable across redelivery: a syslog connection, an upload's content
  *   hash): the hash of prefix, position (line and index) and content, so every record of that
  *   prefix is its own event, identical or not. Never pass a per-request random id: redelivery
@@ -43,6 +46,8 @@ export interface WireRecord {
   readonly line: number;
   /** A JSON object: its shape is detected (EVTX-as-JSON, Winlogbeat/ECS, NXLog, CloudTrail, Zeek…). */
   readonly value?: Record<string, unknown>;
+  /** `value`'s text as sent, when known: ids hash it instead of re-serialising `value`. */
+  readonly raw?: string;
   /** A text line: syslog (RFC 3164/5424), Windows event XML, a JSON object as text, or plain text. */
   readonly text?: string;
   /** The record could not be read: the issue is passed through and no event is made. */
@@ -204,7 +209,8 @@ function eventId(
 
 function contentHash(record: WireRecord): string {
   const parts: Record<string, unknown> = {};
-  if (record.value !== undefined) parts['v'] = record.value;
+  if (record.raw !== undefined) parts['r'] = record.raw;
+  else if (record.value !== undefined) parts['v'] = record.value;
   if (record.text !== undefined) parts['t'] = record.text;
   if (record.time !== undefined) parts['time'] = record.time;
   if (record.meta !== undefined) parts['m'] = record.meta;
@@ -229,12 +235,28 @@ export function canonical(v: unknown): string {
     const s = JSON.stringify(v) as string | undefined;
     return s ?? 'null';
   }
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) out += (i === 0 ? '' : ',') + canonical(v[i]);
+    return `${out}]`;
+  }
   const obj = v as Record<string, unknown>;
-  const keys = Object.keys(obj)
-    .filter((k) => obj[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(obj[k])}`).join(',')}}`;
+  const keys = Object.keys(obj);
+  if (!isSorted(keys)) keys.sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const x = obj[k];
+    if (x === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(k)}:${canonical(x)}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+function isSorted(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if ((keys[i - 1] ?? '') > (keys[i] ?? '')) return false;
+  return true;
 }
 
 interface Built {

@@ -10,9 +10,9 @@ describe('parseJsonRecords', () => {
   it('reads NDJSON, with blank lines and CRLF', () => {
     const r = parseJsonRecords('{"a":1}\r\n\r\n{"b":"x\\"}"}\n{"c":[1,{"d":2}]}\n');
     expect(r).toEqual([
-      { line: 1, value: { a: 1 } },
-      { line: 3, value: { b: 'x"}' } },
-      { line: 4, value: { c: [1, { d: 2 }] } },
+      { line: 1, value: { a: 1 }, raw: '{"a":1}' },
+      { line: 3, value: { b: 'x"}' }, raw: '{"b":"x\\"}"}' },
+      { line: 4, value: { c: [1, { d: 2 }] }, raw: '{"c":[1,{"d":2}]}' },
     ]);
   });
 
@@ -24,22 +24,23 @@ describe('parseJsonRecords', () => {
     expect(parseJsonRecords(pretty).map((r) => r.line)).toEqual([2, 5]);
   });
 
-  it('unwraps {"Records": [...]} as CloudTrail delivers it', () => {
-    expect(values('{"Records":[{"eventName":"A"},{"eventName":"B"}]}')).toEqual([
-      { eventName: 'A' },
-      { eventName: 'B' },
+  it('unwraps {"Records": [...]} as CloudTrail delivers it (those records have no raw text)', () => {
+    const r = parseJsonRecords('{"Records":[{"eventName":"A"},{"eventName":"B"}]}');
+    expect(r).toEqual([
+      { line: 1, value: { eventName: 'A' } },
+      { line: 1, value: { eventName: 'B' } },
     ]);
   });
 
   it('reports a malformed record with its line and column and keeps the others', () => {
     const r = parseJsonRecords('{"a":1}\n{"b":2,, "c":3}\n{"d":4}\n');
-    expect(r[0]).toEqual({ line: 1, value: { a: 1 } });
+    expect(r[0]).toMatchObject({ line: 1, value: { a: 1 } });
     expect(r[1]?.issue).toMatchObject({
       code: 'READ_BAD_JSON',
       at: { file: 'request body', line: 2, col: 8 },
     });
     expect(r[1]?.issue?.message).toContain('expected a property name');
-    expect(r[2]).toEqual({ line: 3, value: { d: 4 } });
+    expect(r[2]).toMatchObject({ line: 3, value: { d: 4 } });
   });
 
   it('locates faults on later lines of a pretty-printed record', () => {
@@ -51,12 +52,22 @@ describe('parseJsonRecords', () => {
   it('recovers from an unclosed record when the next starts in column 0', () => {
     const r = parseJsonRecords('{"a": {"b": 1}\n{"c": 2}\n');
     expect(r[0]?.issue?.code).toBe('READ_BAD_JSON');
-    expect(r[1]).toEqual({ line: 2, value: { c: 2 } });
+    expect(r[1]).toMatchObject({ line: 2, value: { c: 2 } });
   });
 
   it('recovers from a string that runs into a line break', () => {
     const r = parseJsonRecords('{"a": "unterminated}\n{"c": 2}\n');
     expect(r.map((x) => x.value ?? x.issue?.code)).toEqual(['READ_BAD_JSON', { c: 2 }]);
+  });
+
+  it('recovers inside a pretty-printed array without reporting the broken element twice', () => {
+    const text = '[\n  {"a": "bad\n  },\n  {"b": 1},\n  {"c": 2}\n]\n{"d": 3}\n';
+    expect(parseJsonRecords(text).map((x) => x.value ?? x.issue?.code)).toEqual([
+      'READ_BAD_JSON',
+      { b: 1 },
+      { c: 2 },
+      { d: 3 },
+    ]);
   });
 
   it('reports text outside values and non-object values', () => {

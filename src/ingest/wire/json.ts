@@ -20,6 +20,8 @@ export interface JsonRecordsOptions {
 export interface JsonRecord {
   readonly line: number;
   readonly value?: Record<string, unknown>;
+  /** The record's text as sent (absent for records taken out of a `Records` wrapper). */
+  readonly raw?: string;
   readonly issue?: Issue;
 }
 
@@ -55,12 +57,14 @@ export function parseJsonRecords(text: string, opts: JsonRecordsOptions = {}): J
         out.push({ line: span.line, issue: parsed.issue });
         continue;
       }
-      for (const value of unwrap(parsed.value)) {
-        out.push(
-          isRecord(value)
-            ? { line: span.line, value }
-            : bad(span.line, `JSON value is not an object (${kind(value)}); skipped`, at),
-        );
+      const values = unwrap(parsed.value);
+      const whole = values.length === 1 && values[0] === parsed.value;
+      for (const value of values) {
+        if (!isRecord(value)) {
+          out.push(bad(span.line, `JSON value is not an object (${kind(value)}); skipped`, at));
+        } else if (whole && parsed.raw !== undefined) {
+          out.push({ line: span.line, value, raw: parsed.raw });
+        } else out.push({ line: span.line, value });
       }
     }
   }
@@ -77,7 +81,7 @@ export function parseJsonValue(
     readonly maxDepth?: number;
     readonly name?: string;
   } = {},
-): { readonly value?: unknown; readonly issue?: Issue } {
+): { readonly value?: unknown; readonly raw?: string; readonly issue?: Issue } {
   const start = opts.start ?? 0;
   const end = opts.end ?? text.length;
   const line = opts.line ?? 1;
@@ -100,10 +104,10 @@ function parseSpan(
   line: number,
   col: number,
   file: string,
-): { readonly value?: unknown; readonly issue?: Issue } {
+): { readonly value?: unknown; readonly raw?: string; readonly issue?: Issue } {
   const slice = text.slice(start, end);
   try {
-    return { value: JSON.parse(slice) as unknown };
+    return { value: JSON.parse(slice) as unknown, raw: slice };
   } catch (e) {
     const fault = syntaxError(text, start, end);
     if (fault === undefined) {
@@ -334,10 +338,6 @@ function* scanValues(text: string, maxDepth: number): Generator<Span> {
         p++;
       }
       pos = p;
-      if (done.kind === 'broken' && pos < n && text.charCodeAt(pos) !== OPEN_BRACE) {
-        // resynchronise outside any array: the rest of a broken element is not a new array
-        inArray = false;
-      }
       yield done;
       continue;
     }
@@ -356,7 +356,8 @@ function* scanValues(text: string, maxDepth: number): Generator<Span> {
         }
         p++;
       }
-      yield { kind: 'scalar', start, end: p, line, col: start - lineStart + 1 };
+      // the rest of a broken element (`},`) is not reported again
+      if (!quiet) yield { kind: 'scalar', start, end: p, line, col: start - lineStart + 1 };
       pos = p;
       continue;
     }

@@ -51,6 +51,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
  */
 export function decodeBody(body: Uint8Array, opts: DecodeBodyOptions): Result<string> {
   const file = opts.name ?? 'request body';
+  if (body.length === 0) return ok(''); // an empty body is empty whatever its header says
   const codings = (opts.contentEncoding ?? '')
     .split(',')
     .map((c) => c.trim().toLowerCase())

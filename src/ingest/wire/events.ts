@@ -78,8 +78,10 @@ export interface ToEventsOptions {
 
 /**
  * The events of `records`, in order, and every problem: records that came with an issue, fields
- * cut to the size limit (READ_FIELD_TOO_LARGE, the event is kept). Records are taken over: their
- * objects become the events' fields and may be modified.
+ * cut to the size limit (READ_FIELD_TOO_LARGE, the event is kept). Every record with `value` or
+ * `text` gives exactly one event, so `events[k]` belongs to the k-th such record; records with
+ * only an issue give none. Records are taken over: their objects become the events' fields and may
+ * be modified.
  */
 export function toEvents(
   records: readonly WireRecord[],

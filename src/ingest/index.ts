@@ -1,4 +1,7 @@
-/** Vigil's ingest stage for files: the input layer and the readers (EVTX, JSON, syslog, auditd, Zeek). */
+/**
+ * Vigil's ingest stage: the input layer and readers for files (EVTX, JSON, syslog, auditd, Zeek),
+ * and the wire protocols and syslog listeners the server receives with.
+ */
 import type { ReadBatch } from '../core/index.ts';
 import type { InputRef } from './inputs.ts';
 import type { InputFormat } from './read.ts';

@@ -115,6 +115,11 @@ export class DetectionEngine {
     this.tenants.delete(tenant);
   }
 
+  /** The shared rules, described for listing. */
+  sharedInfos(): RuleInfo[] {
+    return this.infos;
+  }
+
   /** Shared rules plus the tenant's uploaded ones. */
   async rules(tenant: string): Promise<RuleInfo[]> {
     const state = await this.state(tenant);
@@ -129,24 +134,7 @@ export class DetectionEngine {
    * column in `file`. Nothing is kept.
    */
   validate(file: string, text: string): { issues: readonly Issue[]; rules: RuleRef[] } {
-    const loaded = loadRules([{ file, text }], {
-      ...(this.logsources ? { logsources: this.logsources } : {}),
-      placeholders: this.placeholders,
-    });
-    const issues = [
-      ...loaded.issues,
-      ...loaded.unsupported.map((u): Issue => ({
-        code: 'SIGMA_UNSUPPORTED',
-        severity: 'error',
-        message: u.reason,
-        at: { file },
-      })),
-    ];
-    const rules: RuleRef[] = [
-      ...loaded.rules.map((r) => r.ref),
-      ...loaded.correlations.map((c) => refOf(c)),
-    ];
-    return { issues, rules };
+    return validateRules(file, text, this.logsources, this.placeholders);
   }
 
   /**
@@ -292,4 +280,56 @@ export function refOf(r: RuleRef | CorrelationRule): RuleRef {
     ...(r.falsepositives === undefined ? {} : { falsepositives: r.falsepositives }),
     ...('file' in r ? { file: r.file } : {}),
   };
+}
+
+/** Loads one uploaded Sigma text and reports every problem (with line and column) and the rules it holds. */
+export function validateRules(
+  file: string,
+  text: string,
+  logsources: LogsourceMap | undefined,
+  placeholders: Readonly<Record<string, readonly string[]>>,
+): { issues: readonly Issue[]; rules: RuleRef[] } {
+  const loaded = loadRules([{ file, text }], {
+    ...(logsources ? { logsources } : {}),
+    placeholders,
+  });
+  const issues = [
+    ...loaded.issues,
+    ...loaded.unsupported.map((u): Issue => ({
+      code: 'SIGMA_UNSUPPORTED',
+      severity: 'error',
+      message: u.reason,
+      at: { file },
+    })),
+  ];
+  return {
+    issues,
+    rules: [...loaded.rules.map((r) => r.ref), ...loaded.correlations.map((c) => refOf(c))],
+  };
+}
+
+/** The rules a tenant uploaded, described for listing (compiled on the side, then dropped). */
+export function describeUploads(
+  tenant: string,
+  uploads: readonly StoredRule[],
+  logsources: LogsourceMap | undefined,
+  placeholders: Readonly<Record<string, readonly string[]>>,
+): RuleInfo[] {
+  if (uploads.length === 0) return [];
+  const loaded = loadRules(
+    uploads.map((r) => ({ file: `tenant:${tenant}/${r.id}.yml`, text: r.yaml })),
+    { ...(logsources ? { logsources } : {}), placeholders },
+  );
+  return describe(new RuleSet(loaded.rules, loaded.filters), loaded.correlations, 'tenant');
+}
+
+/** The logsource map of a rule setup (undefined when it does not load: the load report says why). */
+export function logsourcesOf(setup: WorkerSetup): LogsourceMap | undefined {
+  const map = parseLogsourceMap(setup.logsourcesYaml.text, setup.logsourcesYaml.file);
+  return map.ok ? map.value : undefined;
+}
+
+/** The shared rules of an engine, described for listing. */
+export function describeShared(engine: DetectionEngine): RuleInfo[] {
+  return engine.sharedInfos();
 }

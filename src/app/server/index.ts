@@ -14,7 +14,7 @@ import {
 import { startSyslog } from '../../ingest/index.ts';
 import { openSqliteStore } from '../../store/index.ts';
 import { ruleSetup } from '../files.ts';
-import { DetectionEngine } from './engine.ts';
+import { describeUploads, logsourcesOf, validateRules, type RuleInfo } from './engine.ts';
 import { Pipeline } from './pipeline.ts';
 import type { ServerConfig } from './config.ts';
 
@@ -100,34 +100,48 @@ export async function startServer(
   const metrics = new Metrics();
   try {
     await bootstrapAdmin(store, cfg, log);
-    const first = await ruleSetup(cfg.rules, cfg.builtinRules, 'server');
-    const engine = new DetectionEngine(first.setup, async (tenant) => ({
-      disabledRules: (await store.getTenant(tenant))?.disabledRules ?? [],
-      exceptions: await store.listExceptions(tenant),
-      rules: await store.listRules(tenant),
-    }));
-    const loadIssues = [...first.issues, ...engine.issues];
-    log(
-      `rules: ${engine.ruleCount} loaded${loadIssues.length > 0 ? `, ${loadIssues.length} problem(s) (GET /api/v1/rules/reload shows them)` : ''}`,
+    // The main thread compiles no shared rules: the detection worker does. It keeps only what validating
+    // and listing uploaded rules needs.
+    const mapping = await ruleSetup([], false, 'server');
+    const logsources = logsourcesOf(mapping.setup);
+    const placeholders = mapping.setup.placeholders;
+    const pipeline = await Pipeline.start(
+      store,
+      metrics,
+      {
+        dbPath: join(cfg.data, 'vigil.db'),
+        synchronous: cfg.synchronous,
+        ruleDirs: cfg.rules,
+        builtin: cfg.builtinRules,
+        batch: cfg.detectBatch,
+        warmup: 20_000,
+      },
+      { maxBacklog: cfg.maxBacklog },
     );
-    const pipeline = new Pipeline(store, engine, metrics, {
-      maxBacklog: cfg.maxBacklog,
-      batch: cfg.detectBatch,
-      warmup: 20_000,
-    });
-    await pipeline.start();
+    const ruleCount = (): number => pipeline.rules.filter((r) => r.kind !== 'filter').length;
+    log(
+      `rules: ${ruleCount()} loaded${pipeline.ruleIssues.length > 0 ? `, ${pipeline.ruleIssues.length} problem(s) (POST /api/v1/rules/reload lists them)` : ''}`,
+    );
 
     const reloadRules = async (): Promise<{ rules: number; issues: readonly Issue[] }> => {
-      const next = await ruleSetup(cfg.rules, cfg.builtinRules, 'server');
-      engine.replaceShared(next.setup);
-      return { rules: engine.ruleCount, issues: [...next.issues, ...engine.issues] };
+      const r = await pipeline.reload();
+      return { rules: r.rules.length, issues: r.issues };
     };
+    const uploads = new Map<string, RuleInfo[]>();
     const catalog: RuleCatalog = {
-      list: (tenant) => engine.rules(tenant),
-      validate: (file, text) => engine.validate(file, text),
+      list: async (tenant) => {
+        let own = uploads.get(tenant);
+        if (!own) {
+          own = describeUploads(tenant, await store.listRules(tenant), logsources, placeholders);
+          uploads.set(tenant, own);
+        }
+        return [...pipeline.rules, ...own];
+      },
+      validate: (file, text) => validateRules(file, text, logsources, placeholders),
       reload: reloadRules,
       invalidate: (tenant) => {
-        engine.invalidate(tenant);
+        uploads.delete(tenant);
+        pipeline.invalidate(tenant);
       },
     };
     const api = await buildApi({

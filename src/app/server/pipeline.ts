@@ -1,60 +1,61 @@
 /**
- * The server's event path: receivers submit events, the store makes them durable (only then does submit
- * resolve), and a detection loop follows the store's sequence with a persisted cursor, raising alerts.
+ * The server's event path on the main thread: receivers submit events, the store makes them durable (only
+ * then does `submit` resolve), and the detection worker (`detect-worker.ts`) is told how far the store's
+ * sequence has grown. The worker follows it with its own connection and a persisted cursor, so detection
+ * never slows acknowledgement and a restart resumes where it stopped.
  *
- * Embedded mode keeps the just-stored events in an in-memory queue so detection does not read them back;
- * after a restart the loop first replays from the store everything after its cursor. Alerts have ids
- * derived from their rule and events and the store ignores duplicates, so a replay never raises an alert
- * twice. The backlog (stored but not yet detected, plus events being written) is bounded: past the bound,
- * submit refuses with INGEST_BUSY and receivers answer 429.
+ * The backlog (being written, plus stored but not yet through detection) is bounded: past the bound,
+ * `submit` refuses with INGEST_BUSY and receivers answer 429. Memory stays bounded because the backlog
+ * lives in the store, not in queues.
  */
+import type { Worker } from 'node:worker_threads';
 import {
   VigilError,
   type Alert,
   type IngestSink,
+  type Issue,
   type Metrics,
   type NewEvent,
   type Store,
-  type StoredEvent,
 } from '../../core/index.ts';
-import type { DetectionEngine } from './engine.ts';
+import { startWorker } from '../worker.ts';
+import type { DetectInit, FromDetect, ToDetect } from './detect-protocol.ts';
+import type { RuleInfo } from './engine.ts';
 
 export interface PipelineOptions {
   /** Most events that may wait between acknowledgement and detection before submit refuses. */
   readonly maxBacklog: number;
-  /** Events detection takes per step. */
-  readonly batch: number;
-  /** How many events before the cursor are replayed at start to rebuild correlation windows. */
-  readonly warmup: number;
-  readonly now?: () => number;
 }
-
-const CURSOR = 'detect';
 
 export class Pipeline implements IngestSink {
   private cursor = 0;
   private head = 0;
   private writing = 0;
-  private readonly queue: StoredEvent[][] = [];
-  private queued = 0;
-  private running: Promise<void> | undefined;
   private stopped = false;
-  private failure: unknown;
-  private readonly now: () => number;
+  private failure: string | undefined;
+  private waiters: { seq: number; resolve: () => void }[] = [];
   private readonly onAlerts: ((alerts: readonly Alert[]) => void)[] = [];
+  private reloads = new Map<
+    number,
+    (r: { rules: readonly RuleInfo[]; issues: readonly Issue[] }) => void
+  >();
+  private nextReload = 0;
+  private stoppedWorker: Promise<void> | undefined;
+  /** The shared rules as the worker loaded them, for listing. */
+  rules: readonly RuleInfo[] = [];
+  ruleIssues: readonly Issue[] = [];
   private readonly countIn;
   private readonly countErrors;
   private readonly countAlerts;
   private readonly countSuppressed;
   private readonly latency;
 
-  constructor(
+  private constructor(
     private readonly store: Store,
-    private readonly engine: DetectionEngine,
+    private readonly worker: Worker,
     metrics: Metrics,
     private readonly opts: PipelineOptions,
   ) {
-    this.now = opts.now ?? Date.now;
     this.countIn = metrics.counter(
       'vigil_events_in_total',
       'Events stored, by receiver and tenant.',
@@ -77,6 +78,49 @@ export class Pipeline implements IngestSink {
     );
   }
 
+  /**
+   * Starts the detection worker on the store's file and waits until it has loaded the rules and detected
+   * whatever was stored but not detected before the last stop (a crash between acknowledgement and
+   * detection).
+   */
+  static async start(
+    store: Store,
+    metrics: Metrics,
+    init: DetectInit,
+    opts: PipelineOptions,
+  ): Promise<Pipeline> {
+    const worker = startWorker(
+      new URL('./detect-worker', import.meta.url),
+      import.meta.url.endsWith('.js'),
+      init,
+    );
+    const pipeline = new Pipeline(store, worker, metrics, opts);
+    await new Promise<void>((resolve, reject) => {
+      worker.on('message', (msg: FromDetect) => {
+        if (msg.type === 'ready') {
+          pipeline.rules = msg.rules;
+          pipeline.ruleIssues = msg.issues;
+          pipeline.cursor = msg.cursor;
+          pipeline.head = Math.max(pipeline.head, msg.cursor);
+          resolve();
+        } else if (
+          msg.type === 'failed' &&
+          pipeline.rules.length === 0 &&
+          pipeline.failure === undefined
+        ) {
+          pipeline.failure = msg.message;
+          reject(new VigilError('INTERNAL', `detection worker failed to start: ${msg.message}`));
+        }
+        pipeline.onMessage(msg);
+      });
+      worker.on('error', (e) => {
+        pipeline.failure = e.message;
+        reject(e);
+      });
+    });
+    return pipeline;
+  }
+
   /** Events accepted or being written but not yet through detection. */
   backlog(): number {
     return this.writing + Math.max(0, this.head - this.cursor);
@@ -91,40 +135,23 @@ export class Pipeline implements IngestSink {
     this.onAlerts.push(fn);
   }
 
-  /** Reads the cursor and replays what was stored but not detected before the last stop. */
-  async start(): Promise<void> {
-    this.cursor = await this.store.getCursor(CURSOR);
-    this.head = this.cursor;
-    // Rebuild correlation windows from the events just before the cursor; their alerts already exist
-    // and are ignored by id.
-    if (this.opts.warmup > 0 && this.cursor > 0) {
-      let from = Math.max(0, this.cursor - this.opts.warmup);
-      for (;;) {
-        const events = (await this.store.eventsAfter(from, this.opts.batch)).filter(
-          (e) => e.seq <= this.cursor,
-        );
-        if (events.length === 0) break;
-        await this.detect(events, false);
-        from = events[events.length - 1]?.seq ?? this.cursor;
-        if (from >= this.cursor) break;
-      }
-    }
-    for (;;) {
-      const events = await this.store.eventsAfter(this.cursor, this.opts.batch);
-      if (events.length === 0) break;
-      this.head = Math.max(this.head, events[events.length - 1]?.seq ?? 0);
-      await this.detect(events, true);
-    }
+  invalidate(tenant: string): void {
+    this.post({ type: 'invalidate', tenant });
+  }
+
+  /** Re-reads the rule folders in the worker; resolves with the new rules and every load problem. */
+  reload(): Promise<{ rules: readonly RuleInfo[]; issues: readonly Issue[] }> {
+    const id = ++this.nextReload;
+    return new Promise((resolve) => {
+      this.reloads.set(id, resolve);
+      this.post({ type: 'reload', id });
+    });
   }
 
   async submit(events: readonly NewEvent[]): Promise<{ stored: number }> {
     if (this.stopped) throw new VigilError('INGEST_BUSY', 'the server is shutting down');
-    if (this.failure !== undefined) {
-      throw new VigilError(
-        'STORE',
-        `detection stopped: ${this.failure instanceof Error ? this.failure.message : 'unknown failure'}`,
-      );
-    }
+    if (this.failure !== undefined)
+      throw new VigilError('STORE', `detection stopped: ${this.failure.split('\n')[0] ?? ''}`);
     if (this.busy()) {
       this.countErrors({ stage: 'ingest', code: 'INGEST_BUSY' }, events.length);
       throw new VigilError(
@@ -134,7 +161,7 @@ export class Pipeline implements IngestSink {
     }
     if (events.length === 0) return { stored: 0 };
     this.writing += events.length;
-    let stored: readonly StoredEvent[];
+    let stored;
     try {
       stored = await this.store.appendEvents(events);
     } catch (err) {
@@ -147,93 +174,98 @@ export class Pipeline implements IngestSink {
     }
     if (stored.length > 0) {
       const byKey = new Map<string, number>();
+      let top = this.head;
       for (const e of stored) {
-        const k = e.receiver + '\0' + e.tenant;
+        const k = receiverKind(e.receiver) + '\0' + e.tenant;
         byKey.set(k, (byKey.get(k) ?? 0) + 1);
-        if (e.seq > this.head) this.head = e.seq;
+        if (e.seq > top) top = e.seq;
       }
       for (const [k, n] of byKey) {
         const [receiver = '', tenant = ''] = k.split('\0');
-        this.countIn({ receiver: receiverKind(receiver), tenant }, n);
+        this.countIn({ receiver, tenant }, n);
       }
-      this.queue.push([...stored]);
-      this.queued += stored.length;
-      this.kick();
+      if (top > this.head) {
+        this.head = top;
+        this.post({ type: 'head', seq: top });
+      }
     }
     return { stored: stored.length };
   }
 
   /** Resolves when every event accepted so far has been through detection. */
-  async drain(): Promise<void> {
-    while (this.running || this.queued > 0) {
-      if (!this.running) this.kick();
-      await this.running;
-    }
+  drain(): Promise<void> {
+    return this.catchUp();
   }
 
+  /** Stops taking events, lets detection finish what was accepted, and ends the worker. */
   async stop(): Promise<void> {
+    if (this.stoppedWorker) return this.stoppedWorker;
     this.stopped = true;
-    await this.drain();
-  }
-
-  private kick(): void {
-    if (this.running || this.failure !== undefined) return;
-    this.running = (async () => {
-      try {
-        while (this.queue.length > 0) {
-          const events: StoredEvent[] = [];
-          while (this.queue.length > 0 && events.length < this.opts.batch) {
-            const next = this.queue.shift();
-            if (next) events.push(...next);
-          }
-          this.queued -= events.length;
-          await this.detect(events, true);
-        }
-      } catch (err) {
-        this.failure = err;
-        this.countErrors({ stage: 'detect', code: 'INTERNAL' });
-      } finally {
-        this.running = undefined;
-      }
-    })();
-  }
-
-  private async detect(events: readonly StoredEvent[], advance: boolean): Promise<void> {
-    const fresh = advance ? events.filter((e) => e.seq > this.cursor) : events;
-    if (fresh.length === 0) return;
-    const now = this.now();
-    const { alerts, suppressed } = await this.engine.process(fresh, now);
-    const created = alerts.length > 0 ? await this.store.insertAlerts(alerts) : [];
-    if (advance) {
-      for (const [id, s] of suppressed) {
-        await this.store.recordExceptionHits(s.tenant, id, s.count, now);
-        this.countSuppressed({ tenant: s.tenant }, s.count);
-        await this.store.appendAudit({
-          tenant: s.tenant,
-          ts: now,
-          actor: 'system',
-          action: 'exception.hit',
-          target: id,
-          detail: { suppressed: s.count },
+    this.stoppedWorker = (async () => {
+      if (this.failure === undefined) await this.catchUp();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          void this.worker.terminate().then(() => {
+            resolve();
+          });
+        }, 10_000);
+        this.worker.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
         });
+        this.post({ type: 'stop' });
+      });
+    })();
+    return this.stoppedWorker;
+  }
+
+  private catchUp(): Promise<void> {
+    const seq = this.head;
+    if (this.cursor >= seq || this.failure !== undefined) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ seq, resolve }));
+  }
+
+  private post(msg: ToDetect): void {
+    this.worker.postMessage(msg);
+  }
+
+  private onMessage(msg: FromDetect): void {
+    switch (msg.type) {
+      case 'progress': {
+        this.cursor = Math.max(this.cursor, msg.cursor);
+        for (const a of msg.created) this.countAlerts({ level: a.level });
+        for (const l of msg.latencies) this.latency.observe(l);
+        for (const s of msg.suppressed) this.countSuppressed({ tenant: s.tenant }, s.count);
+        if (msg.created.length > 0) for (const fn of this.onAlerts) fn(msg.created);
+        this.release();
+        break;
       }
-      const last = fresh[fresh.length - 1];
-      if (last) {
-        this.cursor = last.seq;
-        await this.store.setCursor(CURSOR, this.cursor);
+      case 'reloaded': {
+        this.rules = msg.rules;
+        this.ruleIssues = msg.issues;
+        this.reloads.get(msg.id)?.({ rules: msg.rules, issues: msg.issues });
+        this.reloads.delete(msg.id);
+        break;
       }
+      case 'failed':
+        this.failure = msg.message;
+        this.countErrors({ stage: 'detect', code: 'INTERNAL' });
+        process.stderr.write(`vigil: detection failed: ${msg.message}\n`);
+        this.release(true);
+        break;
+      case 'ready':
+      case 'stopped':
+        break;
     }
-    if (created.length > 0) {
-      const done = this.now();
-      const received = new Map(fresh.map((e) => [e.id + '\0' + e.tenant, e.receivedAt]));
-      for (const a of created) {
-        this.countAlerts({ level: a.level });
-        const lastId = a.eventIds[a.eventIds.length - 1];
-        const at = lastId === undefined ? undefined : received.get(lastId + '\0' + a.tenant);
-        if (at !== undefined) this.latency.observe(Math.max(0, done - at) / 1000);
-      }
-      for (const fn of this.onAlerts) fn(created);
+  }
+
+  private release(all = false): void {
+    const keep: { seq: number; resolve: () => void }[] = [];
+    for (const w of this.waiters) {
+      if (all || this.cursor >= w.seq) w.resolve();
+      else keep.push(w);
     }
+    this.waiters = keep;
   }
 }
 

@@ -349,9 +349,26 @@ const HASH_NAMES: Readonly<Record<string, string>> = {
 export function deriveEntities(fields: Fields, source: LogSource): EntityFields {
   const out: Record<string, string | number> = {};
   const eventId = numberOf(fields['EventID'] ?? fields['winlog.event_id'] ?? fields['event.code']);
-  for (const rule of ENTITY_RULES) {
-    for (const src of rule.from) {
-      if (!applies(src, eventId, source.product)) continue;
+  // Only the sources present in this event are looked at: an event has tens of fields, the table
+  // hundreds of candidates.
+  const present: (number[] | undefined)[] = [];
+  for (const key in fields) {
+    const refs = SOURCES_BY_FIELD.get(key);
+    if (refs === undefined) continue;
+    for (const ref of refs) {
+      const list = present[ref.rule];
+      if (list === undefined) present[ref.rule] = [ref.source];
+      else list.push(ref.source);
+    }
+  }
+  for (let ri = 0; ri < ENTITY_RULES.length; ri++) {
+    const candidates = present[ri];
+    const rule = ENTITY_RULES[ri];
+    if (candidates === undefined || rule === undefined) continue;
+    if (candidates.length > 1) candidates.sort((a, b) => a - b);
+    for (const si of candidates) {
+      const src = rule.from[si];
+      if (src === undefined || !applies(src, eventId, source.product)) continue;
       const raw = first(fields[src.field]);
       if (raw === undefined) continue;
       const v = rule.convert(raw);
@@ -365,6 +382,16 @@ export function deriveEntities(fields: Fields, source: LogSource): EntityFields 
   derived(out);
   return out;
 }
+
+/** Field name → the (rule, source) pairs of ENTITY_RULES that read it, in table order. */
+const SOURCES_BY_FIELD = new Map<string, { readonly rule: number; readonly source: number }[]>();
+ENTITY_RULES.forEach((rule, ri) => {
+  rule.from.forEach((src, si) => {
+    const list = SOURCES_BY_FIELD.get(src.field);
+    if (list === undefined) SOURCES_BY_FIELD.set(src.field, [{ rule: ri, source: si }]);
+    else list.push({ rule: ri, source: si });
+  });
+});
 
 function applies(src: Source, eventId: number | undefined, product: string | undefined): boolean {
   if (src.events !== undefined && (eventId === undefined || !src.events.has(eventId))) return false;

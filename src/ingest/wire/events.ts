@@ -210,6 +210,15 @@ function eventId(
 }
 
 function contentHash(record: WireRecord): string {
+  // The common case, a record as sent and nothing else: its text alone.
+  if (
+    record.raw !== undefined &&
+    record.text === undefined &&
+    record.time === undefined &&
+    record.meta === undefined
+  ) {
+    return sha256(`r\0${record.raw}`);
+  }
   const parts: Record<string, unknown> = {};
   if (record.raw !== undefined) parts['r'] = record.raw;
   else if (record.value !== undefined) parts['v'] = record.value;

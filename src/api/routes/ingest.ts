@@ -327,14 +327,13 @@ export function ingestRoutes(deps: ApiDeps) {
     }
     for (const url of ['/services/collector/raw', '/services/collector/raw/1.0'])
       app.post(url, hec, hecRaw);
-    app.get(
-      '/services/collector/health',
-      hec,
-      async (_req: FastifyRequest, reply: FastifyReply) => {
-        const kind = sink.busy() ? 'busy' : 'healthy';
-        return reply.status(hecStatus(kind)).send(hecResponse(kind));
-      },
-    );
+    // Vector's splunk_hec sinks check `/services/collector/health/1.0` at start.
+    const hecHealth = async (_req: FastifyRequest, reply: FastifyReply) => {
+      const kind = sink.busy() ? 'busy' : 'healthy';
+      return reply.status(hecStatus(kind)).send(hecResponse(kind));
+    };
+    for (const url of ['/services/collector/health', '/services/collector/health/1.0'])
+      app.get(url, hec, hecHealth);
     done();
   };
 }

@@ -5,7 +5,7 @@
  * target rate with ingest→alert latency, and an overload at 5× with 429s and the server's memory.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
@@ -70,6 +70,7 @@ async function startServer(data: string): Promise<Server> {
   const url = await new Promise<string>((resolve, reject) => {
     proc.stderr.on('data', (d: Buffer) => {
       log += d.toString();
+      if (process.env['VIGIL_TRACE'] === '1') process.stderr.write(d);
       const m = /listening on (http:\/\/\S+)/.exec(log);
       if (m?.[1]) resolve(m[1]);
     });
@@ -105,6 +106,39 @@ function rssMiB(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+}
+
+/** CPU seconds per thread of a process (utime + stime from /proc), keyed `tid name`. */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const label = Number(tid) === pid ? 'main' : name === 'node' ? `thread-${tid}` : name;
+      out.set(`${tid} ${label}`, (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // thread ended
+    }
+  }
+  return out;
+}
+
+/** Busiest threads between two `threadCpu` readings, as `name 93%`. */
+function cpuReport(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  seconds: number,
+): string {
+  const rows = [...after].map(
+    ([k, v]) => [k.split(' ').slice(1).join(' '), (v - (before.get(k) ?? 0)) / seconds] as const,
+  );
+  return rows
+    .filter(([, v]) => v >= 0.03)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, v]) => `${name} ${(v * 100).toFixed(0)}%`)
+    .join(', ');
 }
 
 interface Histogram {
@@ -254,12 +288,20 @@ async function main(): Promise<void> {
 
     // A. maximum sustained throughput: closed loop, acknowledged = durable in the store
     const h0 = await latency(server.url, token);
+    const cpu0 = threadCpu(pid);
+    const self0 = process.cpuUsage();
     const a = await load(server.url, key, lines, SECONDS, SENDERS, undefined, pass);
+    const cpu1 = threadCpu(pid);
+    const self1 = process.cpuUsage(self0);
     const drainA = await drain();
     const h1 = await latency(server.url, token);
     const sustained = a.acked / (a.seconds + drainA);
     console.log(
       `A max: ${a.acked} events acknowledged in ${a.seconds.toFixed(1)} s = ${Math.round(a.acked / a.seconds)} ev/s acknowledged, detection done ${drainA.toFixed(1)} s later → ${Math.round(sustained)} ev/s through detection; 429s ${a.busy}; latency p50 ${quantile(h0, h1, 0.5).toFixed(3)} s p99 ${quantile(h0, h1, 0.99).toFixed(3)} s`,
+    );
+
+    console.log(
+      `  CPU during A: server threads ${cpuReport(cpu0, cpu1, a.seconds)}; load generator ${(((self1.user + self1.system) / 1e6 / a.seconds) * 100).toFixed(0)}%`,
     );
 
     // B. paced at the target: latency at that load

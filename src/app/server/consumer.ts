@@ -49,6 +49,11 @@ export class Consumer {
     }
   }
 
+  /** Detects events this process has just stored, in seq order after the cursor. */
+  async detectStored(events: readonly StoredEvent[]): Promise<StepResult> {
+    return this.detect(events, true);
+  }
+
   /** One step: the next batch after the cursor. Undefined when there was nothing to do. */
   async step(): Promise<StepResult | undefined> {
     const events = await this.store.eventsAfter(this.cursor, this.opts.batch);

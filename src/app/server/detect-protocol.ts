@@ -1,5 +1,6 @@
-/** Messages between the server's main thread and its detection worker. */
-import type { Alert, Issue } from '../../core/index.ts';
+/** Messages between the server's main thread and its pipeline worker (event writes and detection). */
+import type { Alert, Issue, NewEvent } from '../../core/index.ts';
+import type { EncodedEvent } from '../../store/index.ts';
 import type { RuleInfo } from './engine.ts';
 
 export interface DetectInit {
@@ -15,8 +16,14 @@ export interface DetectInit {
 }
 
 export type ToDetect =
-  /** Events up to `seq` are durable in the store. */
-  | { readonly type: 'head'; readonly seq: number }
+  /** Store these events (one transaction), answer `appended`, then detect them. */
+  | {
+      readonly type: 'append';
+      readonly id: number;
+      readonly events: readonly NewEvent[];
+      /** The events' JSON columns, serialised on the main thread (which has time to spare). */
+      readonly encoded: readonly EncodedEvent[];
+    }
   /** A tenant's disabled rules, exceptions or uploads changed. */
   | { readonly type: 'invalidate'; readonly tenant: string }
   | { readonly type: 'reload'; readonly id: number }
@@ -44,6 +51,25 @@ export type FromDetect =
       readonly id: number;
       readonly rules: readonly RuleInfo[];
       readonly issues: readonly Issue[];
+    }
+  | {
+      readonly type: 'appended';
+      readonly id: number;
+      /** Events stored (duplicates of stored ones are not), by receiver kind and tenant. */
+      readonly stored: number;
+      readonly counts: readonly {
+        readonly receiver: string;
+        readonly tenant: string;
+        readonly n: number;
+      }[];
+      /** Highest seq in the store after this append. */
+      readonly head: number;
+    }
+  | {
+      readonly type: 'append-failed';
+      readonly id: number;
+      readonly code: string;
+      readonly message: string;
     }
   | { readonly type: 'failed'; readonly message: string }
   | { readonly type: 'stopped' };

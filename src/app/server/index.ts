@@ -106,7 +106,6 @@ export async function startServer(
     const logsources = logsourcesOf(mapping.setup);
     const placeholders = mapping.setup.placeholders;
     const pipeline = await Pipeline.start(
-      store,
       metrics,
       {
         dbPath: join(cfg.data, 'vigil.db'),

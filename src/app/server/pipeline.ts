@@ -1,22 +1,23 @@
 /**
- * The server's event path on the main thread: receivers submit events, the store makes them durable (only
- * then does `submit` resolve), and the detection worker (`detect-worker.ts`) is told how far the store's
- * sequence has grown. The worker follows it with its own connection and a persisted cursor, so detection
- * never slows acknowledgement and a restart resumes where it stopped.
+ * The server's event path, main-thread side: receivers submit events, the pipeline worker
+ * (`detect-worker.ts`, the only writer of events) stores them in one transaction and answers; only then
+ * does `submit` resolve. The worker then detects the stored events and moves a persisted cursor, so a
+ * restart resumes where detection stopped.
  *
  * The backlog (being written, plus stored but not yet through detection) is bounded: past the bound,
- * `submit` refuses with INGEST_BUSY and receivers answer 429. Memory stays bounded because the backlog
- * lives in the store, not in queues.
+ * `submit` refuses with INGEST_BUSY and receivers answer 429. Memory stays bounded: the worker keeps at
+ * most a few batches of stored events in memory and reads a longer backlog back from the store.
  */
 import type { Worker } from 'node:worker_threads';
 import {
+  ERROR_CODES,
   VigilError,
+  type ErrorCode,
   type Alert,
   type IngestSink,
   type Issue,
   type Metrics,
   type NewEvent,
-  type Store,
 } from '../../core/index.ts';
 import { startWorker } from '../worker.ts';
 import type { DetectInit, FromDetect, ToDetect } from './detect-protocol.ts';
@@ -35,6 +36,11 @@ export class Pipeline implements IngestSink {
   private failure: string | undefined;
   private waiters: { seq: number; resolve: () => void }[] = [];
   private readonly onAlerts: ((alerts: readonly Alert[]) => void)[] = [];
+  private readonly appends = new Map<
+    number,
+    { resolve: (r: Extract<FromDetect, { type: 'appended' }>) => void; reject: (e: Error) => void }
+  >();
+  private nextAppend = 0;
   private reloads = new Map<
     number,
     (r: { rules: readonly RuleInfo[]; issues: readonly Issue[] }) => void
@@ -51,7 +57,6 @@ export class Pipeline implements IngestSink {
   private readonly latency;
 
   private constructor(
-    private readonly store: Store,
     private readonly worker: Worker,
     metrics: Metrics,
     private readonly opts: PipelineOptions,
@@ -83,18 +88,13 @@ export class Pipeline implements IngestSink {
    * whatever was stored but not detected before the last stop (a crash between acknowledgement and
    * detection).
    */
-  static async start(
-    store: Store,
-    metrics: Metrics,
-    init: DetectInit,
-    opts: PipelineOptions,
-  ): Promise<Pipeline> {
+  static async start(metrics: Metrics, init: DetectInit, opts: PipelineOptions): Promise<Pipeline> {
     const worker = startWorker(
       new URL('./detect-worker', import.meta.url),
       import.meta.url.endsWith('.js'),
       init,
     );
-    const pipeline = new Pipeline(store, worker, metrics, opts);
+    const pipeline = new Pipeline(worker, metrics, opts);
     await new Promise<void>((resolve, reject) => {
       worker.on('message', (msg: FromDetect) => {
         if (msg.type === 'ready') {
@@ -150,8 +150,9 @@ export class Pipeline implements IngestSink {
 
   async submit(events: readonly NewEvent[]): Promise<{ stored: number }> {
     if (this.stopped) throw new VigilError('INGEST_BUSY', 'the server is shutting down');
-    if (this.failure !== undefined)
+    if (this.failure !== undefined) {
       throw new VigilError('STORE', `detection stopped: ${this.failure.split('\n')[0] ?? ''}`);
+    }
     if (this.busy()) {
       this.countErrors({ stage: 'ingest', code: 'INGEST_BUSY' }, events.length);
       throw new VigilError(
@@ -161,35 +162,31 @@ export class Pipeline implements IngestSink {
     }
     if (events.length === 0) return { stored: 0 };
     this.writing += events.length;
-    let stored;
     try {
-      stored = await this.store.appendEvents(events);
+      const id = ++this.nextAppend;
+      const reply = await new Promise<Extract<FromDetect, { type: 'appended' }>>(
+        (resolve, reject) => {
+          this.appends.set(id, { resolve, reject });
+          const encoded = events.map((e) => ({
+            source: JSON.stringify(e.source),
+            fields: JSON.stringify(e.fields),
+            entities: JSON.stringify(e.entities),
+          }));
+          this.post({ type: 'append', id, events, encoded });
+        },
+      );
+      for (const c of reply.counts) this.countIn({ receiver: c.receiver, tenant: c.tenant }, c.n);
+      if (reply.head > this.head) this.head = reply.head;
+      return { stored: reply.stored };
     } catch (err) {
-      this.countErrors({ stage: 'store', code: 'STORE' }, events.length);
-      throw err instanceof VigilError
-        ? err
-        : new VigilError('STORE', `storing events failed: ${String(err)}`, { cause: err });
+      this.countErrors(
+        { stage: 'store', code: err instanceof VigilError ? err.code : 'STORE' },
+        events.length,
+      );
+      throw err;
     } finally {
       this.writing -= events.length;
     }
-    if (stored.length > 0) {
-      const byKey = new Map<string, number>();
-      let top = this.head;
-      for (const e of stored) {
-        const k = receiverKind(e.receiver) + '\0' + e.tenant;
-        byKey.set(k, (byKey.get(k) ?? 0) + 1);
-        if (e.seq > top) top = e.seq;
-      }
-      for (const [k, n] of byKey) {
-        const [receiver = '', tenant = ''] = k.split('\0');
-        this.countIn({ receiver, tenant }, n);
-      }
-      if (top > this.head) {
-        this.head = top;
-        this.post({ type: 'head', seq: top });
-      }
-    }
-    return { stored: stored.length };
   }
 
   /** Resolves when every event accepted so far has been through detection. */
@@ -247,8 +244,28 @@ export class Pipeline implements IngestSink {
         this.reloads.delete(msg.id);
         break;
       }
+      case 'appended': {
+        const waiter = this.appends.get(msg.id);
+        this.appends.delete(msg.id);
+        waiter?.resolve(msg);
+        break;
+      }
+      case 'append-failed': {
+        const waiter = this.appends.get(msg.id);
+        this.appends.delete(msg.id);
+        const code = (ERROR_CODES as readonly string[]).includes(msg.code)
+          ? (msg.code as ErrorCode)
+          : 'STORE';
+        waiter?.reject(new VigilError(code, msg.message));
+        break;
+      }
       case 'failed':
         this.failure = msg.message;
+        for (const w of this.appends.values())
+          w.reject(
+            new VigilError('STORE', `detection stopped: ${msg.message.split('\n')[0] ?? ''}`),
+          );
+        this.appends.clear();
         this.countErrors({ stage: 'detect', code: 'INTERNAL' });
         process.stderr.write(`vigil: detection failed: ${msg.message}\n`);
         this.release(true);
@@ -267,10 +284,4 @@ export class Pipeline implements IngestSink {
     }
     this.waiters = keep;
   }
-}
-
-/** `syslog-tcp:5514` → `syslog-tcp`: metric labels stay bounded. */
-function receiverKind(receiver: string): string {
-  const i = receiver.indexOf(':');
-  return i < 0 ? receiver : receiver.slice(0, i);
 }

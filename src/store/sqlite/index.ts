@@ -65,8 +65,23 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number;
 }
 
+/**
+ * An event's JSON columns serialised ahead of time (on another thread), as `JSON.stringify` gives them:
+ * `appendEvents` then only writes them.
+ */
+export interface EncodedEvent {
+  readonly source: string;
+  readonly fields: string;
+  readonly entities: string;
+}
+
 /** The SQLite store; beyond `Store` it exposes its file and raw handle (tests, maintenance, backups). */
 export interface SqliteStore extends Store {
+  /** `Store.appendEvents`, optionally with each event's JSON columns already serialised (same order). */
+  appendEvents(
+    events: readonly NewEvent[],
+    encoded?: readonly EncodedEvent[],
+  ): Promise<readonly StoredEvent[]>;
   readonly path: string;
   /** Schema version after migration. */
   readonly schemaVersion: number;
@@ -468,24 +483,29 @@ class SqliteStoreImpl implements SqliteStore {
 
   // events
 
-  appendEvents(events: readonly NewEvent[]): Promise<readonly StoredEvent[]> {
+  appendEvents(
+    events: readonly NewEvent[],
+    encoded?: readonly EncodedEvent[],
+  ): Promise<readonly StoredEvent[]> {
     if (events.length === 0) return this.#call(() => []);
     return this.#write((s) => {
       const out: StoredEvent[] = [];
       const insert = s.insertEvent;
-      for (const e of events) {
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i] as NewEvent;
+        const pre = encoded?.[i];
         const info = insert.run(
           e.tenant,
           e.id,
           e.ts,
           e.receivedAt,
-          JSON.stringify(e.source),
+          pre?.source ?? JSON.stringify(e.source),
           e.format,
           e.receiver,
           e.host ?? null,
           e.user ?? null,
-          JSON.stringify(e.fields),
-          JSON.stringify(e.entities),
+          pre?.fields ?? JSON.stringify(e.fields),
+          pre?.entities ?? JSON.stringify(e.entities),
         );
         if (info.changes === 1) out.push(storedEvent(e, Number(info.lastInsertRowid)));
       }

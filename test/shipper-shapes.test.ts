@@ -62,15 +62,32 @@ async function tenantWithKey(id: string): Promise<string> {
   return k.body.key as string;
 }
 
+/** Waits for detection to catch up, failing (well inside the test's time limit) if it does not. */
+async function drained(ms = 15_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      server.pipeline.drain(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(new Error(`detection did not catch up within ${String(ms)} ms`));
+        }, ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function eventsOf(tenant: string): Promise<any[]> {
-  await server.pipeline.drain();
+  await drained();
   const res = await asAdmin('GET', `/api/v1/events?tenant=${tenant}&limit=100`);
   expect(res.status).toBe(200);
   return res.body.events;
 }
 
 async function alertTitles(tenant: string): Promise<string[]> {
-  await server.pipeline.drain();
+  await drained();
   const res = await asAdmin('GET', `/api/v1/alerts?tenant=${tenant}`);
   expect(res.status).toBe(200);
   return res.body.alerts.map((a: any) => a.rule.title as string);

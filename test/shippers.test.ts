@@ -120,13 +120,17 @@ let dir = '';
 let admin = '';
 const children = new Set<ChildProcess>();
 
+function running(): RunningServer {
+  if (!server) throw new Error('server not started');
+  return server;
+}
+
 async function call(
   method: string,
   path: string,
   body?: unknown,
 ): Promise<{ status: number; body: any }> {
-  if (!server) throw new Error('server not started');
-  const res = await fetch(server.url + path, {
+  const res = await fetch(running().url + path, {
     method,
     headers: {
       authorization: `Bearer ${admin}`,
@@ -246,9 +250,26 @@ async function waitForEvents(
   );
 }
 
+/** Waits for detection to catch up, failing (well inside the test's time limit) if it does not. */
+async function drained(ms = 15_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      running().pipeline.drain(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(new Error(`detection did not catch up within ${String(ms)} ms`));
+        }, ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The tenant's alerts once detection has caught up. */
 async function alertsOf(tenant: string): Promise<any[]> {
-  await server?.pipeline.drain();
+  await drained();
   const res = await call('GET', `/api/v1/alerts?tenant=${tenant}`);
   expect(res.status).toBe(200);
   return res.body.alerts;

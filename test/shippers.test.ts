@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-return -- JSON bodies of the API under test */
 /**
  * Real shippers end to end: Debian's rsyslog (omfwd over TCP and TLS, omelasticsearch) and syslog-ng
- * (elasticsearch-http) run as foreground processes with their own configuration in a temporary folder,
+ * (elasticsearch-http, syslog() over TCP and TLS) run as foreground processes with their own configuration in a temporary folder,
  * follow a file the test writes sshd lines into, deliver them to a running Vigil, and the lines become
  * stored events of the right tenant and alerts of the built-in sshd rule.
  *
@@ -98,7 +98,7 @@ const opensslMissing =
 const rsyslog = findRsyslog();
 const syslogNg = findSyslogNg();
 const rsyslogProblem = typeof rsyslog === 'string' ? rsyslog : opensslMissing;
-const syslogNgProblem = typeof syslogNg === 'string' ? syslogNg : undefined;
+const syslogNgProblem = typeof syslogNg === 'string' ? syslogNg : opensslMissing;
 
 /** A describe that fails in CI when its shipper is missing, and is skipped with the reason elsewhere. */
 function describeShipper(name: string, problem: string | undefined, body: () => void): void {
@@ -291,7 +291,13 @@ beforeAll(async () => {
       port: 0,
       syslog: [
         { protocol: 'tcp', port: 0, tenant: 'rsyslog-tcp' },
-        ...(pki ? [{ protocol: 'tls' as const, port: 0, tenant: 'rsyslog-tls' }] : []),
+        { protocol: 'tcp', port: 0, tenant: 'syslog-ng-tcp' },
+        ...(pki
+          ? [
+              { protocol: 'tls' as const, port: 0, tenant: 'rsyslog-tls' },
+              { protocol: 'tls' as const, port: 0, tenant: 'syslog-ng-tls' },
+            ]
+          : []),
       ],
       ...(pki ? { tlsCert: pki.cert, tlsKey: pki.key } : {}),
     },
@@ -304,7 +310,7 @@ beforeAll(async () => {
   });
   admin = ((await res.json()) as { token: string }).token;
   // The syslog listeners' tenants (events arriving there belong to them).
-  for (const id of ['rsyslog-tcp', 'rsyslog-tls'])
+  for (const id of ['rsyslog-tcp', 'rsyslog-tls', 'syslog-ng-tcp', 'syslog-ng-tls'])
     expect((await call('POST', '/api/v1/tenants', { name: id, id })).status).toBe(201);
 }, 60_000);
 
@@ -313,6 +319,11 @@ afterAll(async () => {
   await server?.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** The port of the syslog listener of `tenant`. */
+function listenerPort(tenant: string): number | undefined {
+  return server?.syslogPorts.find((p) => p.tenant === tenant)?.port;
+}
 
 /** Starts rsyslogd in the foreground on `conf`, with its pid file in `work`. */
 function runRsyslog(conf: string, work: string): Shipper {
@@ -374,7 +385,7 @@ const ACCEPTED_LINE = (ip: string): string =>
 
 describeShipper('rsyslog', rsyslogProblem, () => {
   it('omfwd over TCP (octet-counted RFC 5424) to a Vigil syslog listener raises the sshd alert', async () => {
-    const port = server?.syslogPorts.find((p) => p.protocol === 'tcp')?.port;
+    const port = listenerPort('rsyslog-tcp');
     expect(port).toBeGreaterThan(0);
     const { work, log } = workDir('rsyslog-tcp', ACCEPTED_LINE('192.0.2.10'));
     const conf = join(work, 'rsyslog.conf');
@@ -411,7 +422,7 @@ ruleset(name="to-vigil") {
   });
 
   it('omfwd over TLS (gtls, x509/name against a test CA) to a Vigil TLS listener raises the sshd alert', async () => {
-    const port = server?.syslogPorts.find((p) => p.protocol === 'tls')?.port;
+    const port = listenerPort('rsyslog-tls');
     expect(port, 'the TLS listener did not start').toBeGreaterThan(0);
     const { work, log } = workDir('rsyslog-tls', ACCEPTED_LINE('192.0.2.11'));
     const conf = join(work, 'rsyslog.conf');
@@ -497,25 +508,56 @@ ruleset(name="to-vigil") {
   });
 });
 
-describeShipper('syslog-ng', syslogNgProblem, () => {
-  it('elasticsearch-http() with basic auth to _bulk raises the sshd alert', async () => {
-    const ng = syslogNg as SyslogNg;
-    const key = await tenantWithKey('syslog-ng-es');
-    const { work, log } = workDir('syslog-ng-es', ACCEPTED_LINE('192.0.2.13'));
-    const conf = join(work, 'syslog-ng.conf');
-    writeFileSync(
-      conf,
-      `@version: 3.38
+/** Starts syslog-ng in the foreground on a config that follows `log` with `destination` (named d_vigil). */
+function runSyslogNg(work: string, log: string, host: string, destination: string): Shipper {
+  const ng = syslogNg as SyslogNg;
+  const conf = join(work, 'syslog-ng.conf');
+  writeFileSync(
+    conf,
+    `@version: 3.38
 ${ng.includePath === undefined ? '' : `@define include-path "${ng.includePath}"`}
 @include "scl.conf"
 options { use-dns(no); dns-cache(no); stats-freq(0); };
 source s_auth {
-  file("${log}" flags(no-parse) program-override("sshd") host-override("web04.example.net")
+  file("${log}" flags(no-parse) program-override("sshd") host-override("${host}")
        default-facility(authpriv) default-priority(info) follow-freq(1));
 };
 destination d_vigil {
-  elasticsearch-http(
-    url("${server?.url ?? ''}/_bulk")
+${destination}
+};
+log { source(s_auth); destination(d_vigil); };
+`,
+  );
+  return startShipper(
+    ng.bin,
+    [
+      ...ng.args,
+      '-f',
+      conf,
+      '-F',
+      '-e',
+      '--no-caps',
+      '-R',
+      join(work, 'syslog-ng.persist'),
+      '-p',
+      join(work, 'syslog-ng.pid'),
+      '-c',
+      join(work, 'syslog-ng.ctl'),
+    ],
+    ng.env,
+  );
+}
+
+describeShipper('syslog-ng', syslogNgProblem, () => {
+  it('elasticsearch-http() with basic auth to _bulk raises the sshd alert', async () => {
+    const key = await tenantWithKey('syslog-ng-es');
+    const { work, log } = workDir('syslog-ng-es', ACCEPTED_LINE('192.0.2.13'));
+    const shipper = runSyslogNg(
+      work,
+      log,
+      'web04.example.net',
+      `  elasticsearch-http(
+    url("${running().url}/_bulk")
     index("syslog-ng")
     type("")
     user("syslog-ng")
@@ -523,28 +565,7 @@ destination d_vigil {
     batch-lines(10)
     batch-timeout(200)
     template("$(format-json @timestamp=\${ISODATE} message=\${MESSAGE} host.hostname=\${HOST} process.name=\${PROGRAM} event.dataset=system.auth)")
-  );
-};
-log { source(s_auth); destination(d_vigil); };
-`,
-    );
-    const shipper = startShipper(
-      ng.bin,
-      [
-        ...ng.args,
-        '-f',
-        conf,
-        '-F',
-        '-e',
-        '--no-caps',
-        '-R',
-        join(work, 'syslog-ng.persist'),
-        '-p',
-        join(work, 'syslog-ng.pid'),
-        '-c',
-        join(work, 'syslog-ng.ctl'),
-      ],
-      ng.env,
+  );`,
     );
     const events = await deliver('syslog-ng-es', 'web04.example.net', shipper, log, [
       ACCEPTED_LINE('192.0.2.13'),
@@ -560,5 +581,54 @@ log { source(s_auth); destination(d_vigil); };
     });
     const alerts = await alertsOf('syslog-ng-es');
     expect(alerts.map((a) => [a.rule.title, a.host])).toContainEqual([BRUTE, 'web04.example.net']);
+  });
+
+  it('syslog() over TCP (RFC 5424, octet counting) to a Vigil listener raises the sshd alert', async () => {
+    const port = listenerPort('syslog-ng-tcp');
+    expect(port).toBeGreaterThan(0);
+    const { work, log } = workDir('syslog-ng-tcp', ACCEPTED_LINE('192.0.2.14'));
+    const shipper = runSyslogNg(
+      work,
+      log,
+      'web05.example.net',
+      `  syslog("127.0.0.1" transport("tcp") port(${String(port)}));`,
+    );
+    const events = await deliver('syslog-ng-tcp', 'web05.example.net', shipper, log, [
+      ACCEPTED_LINE('192.0.2.14'),
+      BRUTE_LINE('203.0.113.11'),
+    ]);
+    const brute = events.find((e) => String(e.fields.message).includes('203.0.113.11'));
+    expect(brute).toMatchObject({
+      receiver: `syslog-tcp:${String(port)}`,
+      source: { product: 'linux', service: 'auth' },
+      fields: { program: 'sshd', facility: 'authpriv' },
+    });
+    const alerts = await alertsOf('syslog-ng-tcp');
+    expect(alerts.map((a) => [a.rule.title, a.host])).toContainEqual([BRUTE, 'web05.example.net']);
+  });
+
+  it('syslog() over TLS (peer-verify against the test CA) to a Vigil listener raises the sshd alert', async () => {
+    const port = listenerPort('syslog-ng-tls');
+    expect(port, 'the TLS listener did not start').toBeGreaterThan(0);
+    const { work, log } = workDir('syslog-ng-tls', ACCEPTED_LINE('192.0.2.15'));
+    // The certificate names vigil.test and 127.0.0.1; syslog-ng checks the name it connected to.
+    const shipper = runSyslogNg(
+      work,
+      log,
+      'web06.example.net',
+      `  syslog("127.0.0.1" transport("tls") port(${String(port)})
+         tls(ca-file("${pki?.ca ?? ''}") peer-verify(required-trusted)));`,
+    );
+    const events = await deliver('syslog-ng-tls', 'web06.example.net', shipper, log, [
+      ACCEPTED_LINE('192.0.2.15'),
+      BRUTE_LINE('203.0.113.12'),
+    ]);
+    const brute = events.find((e) => String(e.fields.message).includes('203.0.113.12'));
+    expect(brute).toMatchObject({
+      receiver: `syslog-tls:${String(port)}`,
+      fields: { program: 'sshd' },
+    });
+    const alerts = await alertsOf('syslog-ng-tls');
+    expect(alerts.map((a) => [a.rule.title, a.host])).toContainEqual([BRUTE, 'web06.example.net']);
   });
 });

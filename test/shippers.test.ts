@@ -1,9 +1,10 @@
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-return -- JSON bodies of the API under test */
 /**
- * Real shippers end to end: Debian's rsyslog (omfwd over TCP and TLS, omelasticsearch) and syslog-ng
- * (elasticsearch-http, syslog() over TCP and TLS) run as foreground processes with their own configuration in a temporary folder,
- * follow a file the test writes sshd lines into, deliver them to a running Vigil, and the lines become
- * stored events of the right tenant and alerts of the built-in sshd rule.
+ * Real shippers end to end: Debian's rsyslog (omfwd over TCP and TLS, omelasticsearch) and
+ * syslog-ng (elasticsearch-http, syslog() over TCP and TLS) run as foreground processes with their
+ * own configuration in a temporary folder, follow a file the test writes sshd lines into, deliver
+ * them to a running Vigil, and the lines become stored events of the right tenant and alerts of the
+ * built-in sshd rule.
  *
  * The binaries come from `bash test/fixtures/shippers/install.sh` (unpacked under
  * $VIGIL_SHIPPERS_ROOT, default /var/cache/vigil-shippers; .ci/run calls it), else from a system

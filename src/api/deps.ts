@@ -28,6 +28,8 @@ export interface ApiLimits {
   readonly maxFieldBytes: number;
   /** Largest uploaded Sigma rule. */
   readonly maxRuleBytes: number;
+  /** Most request body bytes being read and parsed at once across ingest requests; past it, 429. */
+  readonly maxInflightBytes: number;
 }
 
 export interface ApiDeps {

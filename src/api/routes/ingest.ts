@@ -86,17 +86,50 @@ export function ingestRoutes(deps: ApiDeps) {
       },
     );
     // Refuse before reading a body when the queue is full.
+    // Refuse before reading a body when the queue is full, or when the bodies being read and parsed
+    // right now already hold `maxInflightBytes`: memory stays bounded however many senders connect.
+    let inflight = 0;
+    const charged = new WeakMap<FastifyRequest, number>();
     app.addHook(
       'onRequest',
       (req: FastifyRequest, _reply: FastifyReply, next: (err?: Error) => void) => {
         const write = req.method === 'POST' || req.method === 'PUT';
-        if (write && req.principal?.kind === 'ingest' && sink.busy()) {
+        if (!write || req.principal?.kind !== 'ingest') {
+          next();
+          return;
+        }
+        if (sink.busy()) {
           next(new VigilError('INGEST_BUSY', 'ingest queue is full; retry later'));
           return;
         }
+        const length = Number(req.headers['content-length'] ?? NaN);
+        const cost = Number.isFinite(length) ? Math.max(length, 1) : deps.limits.maxBodyBytes;
+        if (inflight > 0 && inflight + cost > deps.limits.maxInflightBytes) {
+          next(
+            new VigilError(
+              'INGEST_BUSY',
+              'the server is reading as much as it may at once; retry later',
+            ),
+          );
+          return;
+        }
+        inflight += cost;
+        charged.set(req, cost);
         next();
       },
     );
+    const release = (req: FastifyRequest, _reply: FastifyReply, next: () => void): void => {
+      const cost = charged.get(req);
+      if (cost !== undefined) {
+        inflight -= cost;
+        charged.delete(req);
+      }
+      next();
+    };
+    app.addHook('onResponse', release);
+    app.addHook('onRequestAbort', (req: FastifyRequest, next: () => void) => {
+      release(req, undefined as never, next);
+    });
 
     // Vigil's own endpoint: NDJSON, a JSON array or concatenated objects, in any shape the readers know.
     app.post(

@@ -23,6 +23,8 @@ export interface ServerConfig {
   readonly maxBodyBytes: number;
   readonly maxFieldBytes: number;
   readonly maxRuleBytes: number;
+  /** Ingest body bytes being read and parsed at once before ingest answers 429. */
+  readonly maxInflightBytes: number;
   /** Events accepted but not yet through detection before ingest answers 429. */
   readonly maxBacklog: number;
   readonly detectBatch: number;
@@ -47,6 +49,7 @@ export const DEFAULTS: ServerConfig = {
   maxBodyBytes: 32 << 20,
   maxFieldBytes: 1 << 20,
   maxRuleBytes: 1 << 20,
+  maxInflightBytes: 256 << 20,
   maxBacklog: 200_000,
   detectBatch: 2000,
   syslog: [],
@@ -66,6 +69,7 @@ const KEYS = {
   max_body_bytes: ['maxBodyBytes', 'size'],
   max_field_bytes: ['maxFieldBytes', 'size'],
   max_rule_bytes: ['maxRuleBytes', 'size'],
+  max_inflight_bytes: ['maxInflightBytes', 'size'],
   max_backlog: ['maxBacklog', 'count'],
   detect_batch: ['detectBatch', 'count'],
   syslog: ['syslog', 'syslog'],

@@ -152,6 +152,7 @@ export async function startServer(
         maxBodyBytes: cfg.maxBodyBytes,
         maxFieldBytes: cfg.maxFieldBytes,
         maxRuleBytes: cfg.maxRuleBytes,
+        maxInflightBytes: cfg.maxInflightBytes,
       },
       version: VERSION,
       metricsPublic: cfg.metricsPublic,

@@ -1,0 +1,166 @@
+/** `vigil tenant|key|user|send|alerts` against a running server: the JSON contracts scripts rely on. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadServerConfig, startServer, type RunningServer } from '../src/app/index.ts';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..');
+const PASSWORD = 'cli-test-admin-password';
+let server: RunningServer;
+let dir: string;
+
+async function vigil(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [join(root, 'bin', 'vigil.js'), ...args], {
+      env: { ...process.env, VIGIL_SERVER: server.url, ...env },
+      maxBuffer: 64 << 20,
+    });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const admin = { VIGIL_USER: 'admin', VIGIL_PASSWORD: PASSWORD };
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'vigil-cli-server-'));
+  server = await startServer(
+    loadServerConfig({ env: { VIGIL_ADMIN_PASSWORD: PASSWORD }, flags: { data: dir, port: 0 } }),
+    () => undefined,
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('vigil client commands', () => {
+  let tenant = '';
+  let key = '';
+
+  it('tenant create --json prints {"id","name"}', async () => {
+    const r = await vigil(['tenant', 'create', 'Initech Ltd', '--json'], admin);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { id: string; name: string };
+    expect(out).toEqual({ id: 'initech-ltd', name: 'Initech Ltd' });
+    tenant = out.id;
+  });
+
+  it('key create --json prints {"id","key"}', async () => {
+    const r = await vigil([
+      'key',
+      'create',
+      '--tenant',
+      tenant,
+      '--json',
+      '--user',
+      'admin',
+      '--password',
+      PASSWORD,
+    ]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { id: string; key: string };
+    expect(Object.keys(out).sort()).toEqual(['id', 'key']);
+    expect(out.key).toMatch(/^vgi_/);
+    key = out.key;
+  });
+
+  it('user create takes the new user’s --password and authenticates from the environment', async () => {
+    const r = await vigil(
+      [
+        'user',
+        'create',
+        '--tenant',
+        tenant,
+        '--role',
+        'customer_viewer',
+        '--name',
+        'peter',
+        '--password',
+        'tps-reports-2026',
+        '--json',
+      ],
+      admin,
+    );
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({ name: 'peter', role: 'customer_viewer', tenant });
+    // the new user can log in with that password
+    const login = await fetch(`${server.url}/api/v1/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'peter', password: 'tps-reports-2026' }),
+    });
+    expect(login.status).toBe(200);
+  });
+
+  it('send uploads files with the key and alerts lists what they raised', async () => {
+    const r = await vigil(['send', '--key', key, join(root, 'samples', 'quickstart'), '--json']);
+    expect(r.code).toBe(0);
+    const sent = JSON.parse(r.stdout) as {
+      files: { path: string; records: number; stored: number }[];
+      records: number;
+      stored: number;
+    };
+    expect(sent.files.length).toBeGreaterThan(1);
+    expect(sent.stored).toBe(sent.records);
+    await server.pipeline.drain();
+
+    const a = await vigil(['alerts', '--tenant', tenant, '--json'], admin);
+    expect(a.code).toBe(0);
+    const alerts = JSON.parse(a.stdout) as Record<string, unknown>[];
+    expect(alerts.length).toBeGreaterThan(0);
+    for (const alert of alerts) {
+      expect(typeof alert['id']).toBe('string');
+      const rule = alert['rule'] as { id: unknown; title: unknown };
+      expect(typeof rule.id).toBe('string');
+      expect(typeof rule.title).toBe('string');
+      expect(['informational', 'low', 'medium', 'high', 'critical']).toContain(alert['level']);
+      expect(Number.isNaN(Date.parse(String(alert['ts'])))).toBe(false);
+      expect(alert).toHaveProperty('host');
+    }
+    // the human form is a readable line per alert
+    const human = await vigil(['alerts', '--tenant', tenant, '--limit', '3'], admin);
+    expect(human.stdout.trim().split('\n')).toHaveLength(Math.min(3, alerts.length));
+
+    // sending the same files again stores nothing new
+    const again = await vigil([
+      'send',
+      '--key',
+      key,
+      join(root, 'samples', 'quickstart'),
+      '--json',
+    ]);
+    expect((JSON.parse(again.stdout) as { stored: number }).stored).toBe(0);
+  }, 60_000);
+
+  it('explains what is wrong: no credentials, a bad key, an unreachable server', async () => {
+    const none = await vigil(['tenant', 'create', 'X'], { VIGIL_USER: '', VIGIL_PASSWORD: '' });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/--token|VIGIL_USER/);
+    const bad = await vigil([
+      'send',
+      '--key',
+      'vgi_not-a-key',
+      join(root, 'samples', 'quickstart'),
+    ]);
+    expect(bad.code).toBe(4);
+    expect(bad.stderr).toMatch(/invalid credential/);
+    const away = await vigil(
+      ['alerts', '--tenant', tenant, '--server', 'http://127.0.0.1:9'],
+      admin,
+    );
+    expect(away.code).toBe(4);
+    expect(away.stderr).toMatch(/cannot reach the Vigil server at http:\/\/127\.0\.0\.1:9/);
+  });
+});

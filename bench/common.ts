@@ -1,11 +1,27 @@
 /** Shared helpers for the benchmark scripts: paths to the shared data and timing of child processes. */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 export const sharedData = join(repoRoot, '..', 'shared', 'data');
+
+/** Whether `dist/` was built after the last change to any `src/` file (then bin/vigil.js runs it). */
+export function distIsFresh(): boolean {
+  const stamp = join(repoRoot, 'dist', '.built');
+  if (!existsSync(stamp)) return false;
+  const newest = (dir: string): number => {
+    let n = 0;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) n = Math.max(n, newest(p));
+      else if (e.name.endsWith('.ts')) n = Math.max(n, statSync(p).mtimeMs);
+    }
+    return n;
+  };
+  return statSync(stamp).mtimeMs >= newest(join(repoRoot, 'src'));
+}
 
 export function listFiles(dir: string, ext: RegExp, found: string[] = []): string[] {
   for (const entry of readdirSync(dir).sort()) {

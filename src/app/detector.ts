@@ -1,10 +1,13 @@
 /** Builds the detection engine from rule files, the logsource mapping and placeholders. */
 import {
+  compileRules,
   CorrelationEngine,
-  loadRules,
+  linkRules,
   parseLogsourceMap,
   RuleSet,
+  type CompiledPart,
   type CorrelationRule,
+  type Locate,
 } from '../detect/index.ts';
 import type { Detection, Event, Issue } from '../core/index.ts';
 import type { LoadReport, WorkerSetup } from './scan-protocol.ts';
@@ -19,14 +22,39 @@ export interface BuiltDetector {
 
 /** Compiles everything in `setup`. Problems are collected in the report; this never throws on bad rules. */
 export function buildDetector(setup: WorkerSetup): BuiltDetector {
+  const compiled = compileSlice(setup);
+  return linkDetector([compiled.part], compiled.locate, compiled.issues);
+}
+
+/** One slice of the rule files compiled (see `compileRules`), with the logsource map's problems. */
+export interface CompiledSlice {
+  readonly part: CompiledPart;
+  readonly locate: Locate;
+  readonly issues: readonly Issue[];
+}
+
+/** The first half of `buildDetector`: compiles the rule files of `setup`, which may be a slice of them. */
+export function compileSlice(setup: WorkerSetup): CompiledSlice {
   const issues: Issue[] = [];
   const map = parseLogsourceMap(setup.logsourcesYaml.text, setup.logsourcesYaml.file);
   if (!map.ok) issues.push(...map.issues);
-  const loaded = loadRules(setup.ruleFiles, {
+  const { part, locate } = compileRules(setup.ruleFiles, {
     ...(map.ok ? { logsources: map.value } : {}),
     placeholders: setup.placeholders,
   });
-  issues.push(...loaded.issues);
+  return { part, locate, issues };
+}
+
+/**
+ * The second half: links the compiled parts of every slice, in file order, into the rule set. `locate`
+ * must answer for the files of every part; `issues` (the mapping's problems) lead the report.
+ */
+export function linkDetector(
+  parts: readonly CompiledPart[],
+  locate: Locate,
+  issues: readonly Issue[],
+): BuiltDetector {
+  const loaded = linkRules(parts, locate);
   const ruleset = new RuleSet(loaded.rules, loaded.filters);
   return {
     ruleset,
@@ -35,7 +63,7 @@ export function buildDetector(setup: WorkerSetup): BuiltDetector {
       rules: loaded.documents,
       loaded: loaded.rules.length + loaded.correlations.length + loaded.filters.length,
       unsupported: loaded.unsupported,
-      issues,
+      issues: [...issues, ...loaded.issues],
     },
   };
 }

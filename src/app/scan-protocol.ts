@@ -1,5 +1,5 @@
 /** Messages between `vigil scan`'s coordinator and its worker threads. */
-import type { Detection, Issue } from '../core/index.ts';
+import type { Detection, Issue, RuleRef } from '../core/index.ts';
 import { detectFormat, type InputFormat } from '../ingest/index.ts';
 import type { CorrelationRule } from '../detect/index.ts';
 
@@ -27,11 +27,20 @@ export interface WorkerSetup {
   readonly tenant: string;
 }
 
-/** What a worker is started with: it reads the rules itself (no copy of thousands of texts per thread). */
+/** When a worker reached each step of its start, as absolute times (`performance.timeOrigin` + now). */
+export type Steps = readonly (readonly [step: string, at: number])[];
+
+/**
+ * What a worker is started with. It reads and compiles one slice of the rule files itself (`part` of
+ * `parts`, no copy of thousands of texts per thread), hands its compiled part to the others through the
+ * coordinator, and links all parts into the same rule set as every other worker.
+ */
 export interface WorkerInit {
   readonly ruleDirs: readonly string[];
   readonly builtin: boolean;
   readonly tenant: string;
+  readonly part: number;
+  readonly parts: number;
 }
 
 /** One unit of work: a whole non-EVTX input, or a run of chunks of one EVTX file. */
@@ -52,15 +61,37 @@ export interface ScanTask {
   readonly referenceTime?: number;
 }
 
-export type ToWorker = ScanTask | { readonly type: 'stop' };
+/**
+ * A rule hit as a worker reports it: the rule by its index in the rule set (every worker's rule set is the
+ * same; the table came with worker 0's `ready`), so its metadata does not travel with every hit.
+ */
+export interface WireDetection extends Omit<Detection, 'rule' | 'kind' | 'group'> {
+  readonly rule: number;
+}
+
+export type ToWorker =
+  | ScanTask
+  /** Every worker's compiled part (`v8.serialize`d `CompiledPart`), indexed by part number. */
+  | { readonly type: 'link'; readonly parts: readonly SharedArrayBuffer[] }
+  | { readonly type: 'stop' };
 
 export type FromWorker =
   | {
+      /** The worker's slice is compiled. `part` (absent when there is one worker) is its serialised part. */
+      readonly type: 'compiled';
+      readonly part?: SharedArrayBuffer;
+      /** Problems reading the slice's files (worker 0 adds those every slice shares). */
+      readonly issues: readonly Issue[];
+      readonly steps: Steps;
+    }
+  | {
       readonly type: 'ready';
-      readonly loadMs: number;
+      readonly steps: Steps;
       /** What loading found, and the correlation rules the coordinator runs (plain data). */
       readonly report: LoadReport;
       readonly correlations: readonly CorrelationRule[];
+      /** Worker 0: the rule set's rules in order, which `WireDetection.rule` indexes. */
+      readonly rules?: readonly RuleRef[];
     }
   | { readonly type: 'setup-failed'; readonly message: string }
   | {
@@ -68,7 +99,7 @@ export type FromWorker =
       readonly id: number;
       readonly records: number;
       readonly issues: readonly Issue[];
-      readonly detections: readonly Detection[];
+      readonly detections: readonly WireDetection[];
     };
 
 /**

@@ -1,36 +1,53 @@
 /** A `vigil scan` worker thread: parses the inputs it is handed and matches every event against the rules. */
 import { readFileSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { deserialize, serialize } from 'node:v8';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { parseEvtx } from '../ingest/evtx/index.ts';
 import { readBytes } from '../ingest/index.ts';
-import type { Detection, Issue, ReadBatch } from '../core/index.ts';
-import { buildDetector } from './detector.ts';
-import { ruleSetup } from './files.ts';
+import type { Issue, ReadBatch, RuleRef } from '../core/index.ts';
+import { locateIn, type CompiledPart, type Locate } from '../detect/index.ts';
+import { compileSlice, linkDetector, type BuiltDetector } from './detector.ts';
+import { readTextFiles, ruleSetup } from './files.ts';
 import {
   isEvtxInput,
   type FromWorker,
   type ScanTask,
   type ToWorker,
+  type WireDetection,
   type WorkerInit,
 } from './scan-protocol.ts';
 
-const port = parentPort;
-if (!port) throw new Error('scan-worker must run in a worker thread');
+if (!parentPort) throw new Error('scan-worker must run in a worker thread');
+const port: MessagePort = parentPort;
 const init = workerData as WorkerInit;
 
-const started = performance.now();
-const { setup, issues: readIssues } = await ruleSetup(init.ruleDirs, init.builtin, init.tenant);
 let send = (msg: FromWorker): void => {
   port.postMessage(msg);
 };
-let detector: ReturnType<typeof buildDetector> | undefined;
+
+const steps: [string, number][] = [];
+const step = (name: string): void => {
+  steps.push([name, performance.timeOrigin + performance.now()]);
+};
+step('started');
+const { setup, issues: readIssues } = await ruleSetup(init.ruleDirs, init.builtin, init.tenant, {
+  part: init.part,
+  parts: init.parts,
+});
+let detector: BuiltDetector | undefined;
+/** Each rule's position in the rule set, which is how hits name their rule to the coordinator. */
+const ruleIndex = new Map<RuleRef, number>();
 try {
-  detector = buildDetector(setup);
+  detector = await loadDetector();
+  const refs = detector.ruleset.rules.map((r) => r.ref);
+  refs.forEach((ref, i) => ruleIndex.set(ref, i));
+  step('ready');
   send({
     type: 'ready',
-    loadMs: performance.now() - started,
-    report: { ...detector.report, issues: [...readIssues, ...detector.report.issues] },
+    steps,
+    report: detector.report,
     correlations: detector.correlations,
+    ...(init.part === 0 ? { rules: refs } : {}),
   });
 } catch (err) {
   send({
@@ -39,7 +56,50 @@ try {
   });
 }
 
-function run(task: ScanTask, ruleset: NonNullable<typeof detector>['ruleset']): void {
+/** Compiles this worker's slice of the rules, trades compiled parts with the others, links them all. */
+async function loadDetector(): Promise<BuiltDetector> {
+  step('read');
+  const compiled = compileSlice(setup);
+  step('compiled');
+  if (init.parts === 1) {
+    send({ type: 'compiled', issues: readIssues, steps });
+    return linkDetector([compiled.part], compiled.locate, compiled.issues);
+  }
+  const bytes = serialize(compiled.part);
+  const shared = new SharedArrayBuffer(bytes.byteLength);
+  new Uint8Array(shared).set(bytes);
+  const linked = new Promise<readonly SharedArrayBuffer[]>((resolve) => {
+    const onLink = (msg: ToWorker): void => {
+      if (msg.type !== 'link') return;
+      port.off('message', onLink);
+      resolve(msg.parts);
+    };
+    port.on('message', onLink);
+  });
+  step('sent');
+  send({ type: 'compiled', part: shared, issues: readIssues, steps });
+  const buffers = await linked;
+  step('received');
+  const parts = buffers.map((b, i) =>
+    i === init.part ? compiled.part : (deserialize(new Uint8Array(b)) as CompiledPart),
+  );
+  step('deserialised');
+  // A duplicate id across slices is placed by reading the other slice's file again (rare).
+  const locate: Locate = (file, docIndex, path) =>
+    compiled.locate(file, docIndex, path) ?? locateOnDisk(file, docIndex, path);
+  return linkDetector(parts, locate, compiled.issues);
+}
+
+function locateOnDisk(
+  file: string,
+  docIndex: number,
+  path: readonly (string | number)[],
+): ReturnType<Locate> {
+  const read = readTextFiles([file]);
+  return locateIn(read.files)(file, docIndex, path);
+}
+
+function run(task: ScanTask, ruleset: BuiltDetector['ruleset']): void {
   let bytes: Uint8Array;
   if (task.localFile !== undefined) {
     try {
@@ -79,19 +139,27 @@ function run(task: ScanTask, ruleset: NonNullable<typeof detector>['ruleset']): 
         });
   let records = 0;
   const issues: Issue[] = [];
-  const detections: Detection[] = [];
+  const detections: WireDetection[] = [];
   for (const batch of batches) {
     records += batch.events.length;
     issues.push(...batch.issues);
     for (const event of batch.events) {
       const hits = ruleset.match(event);
-      for (const hit of hits) detections.push(hit);
+      for (const hit of hits) {
+        detections.push({
+          rule: ruleIndex.get(hit.rule) ?? -1,
+          ts: hit.ts,
+          events: hit.events,
+          matched: hit.matched,
+        });
+      }
     }
   }
   send({ type: 'result', id: task.id, records, issues, detections });
 }
 
 port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'link') return;
   if (msg.type === 'stop') {
     send = () => undefined;
     port.close();

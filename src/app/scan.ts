@@ -6,11 +6,21 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { levelRank, type Detection, type Issue, type Level } from '../core/index.ts';
+import type { EventLoopUtilization } from 'node:perf_hooks';
+import { levelRank, type Detection, type Issue, type Level, type RuleRef } from '../core/index.ts';
 import { evtxChunks } from '../ingest/evtx/index.ts';
 import { listInputs, type InputFormat, type InputRef } from '../ingest/index.ts';
 import { byTime, correlate, type LoadReport } from './detector.ts';
-import { isEvtxInput, type FromWorker, type ScanTask, type WorkerInit } from './scan-protocol.ts';
+import type { CorrelationRule } from '../detect/index.ts';
+import {
+  isEvtxInput,
+  type FromWorker,
+  type ScanTask,
+  type Steps,
+  type ToWorker,
+  type WireDetection,
+  type WorkerInit,
+} from './scan-protocol.ts';
 
 export interface ScanOptions {
   readonly paths: readonly string[];
@@ -54,6 +64,8 @@ export interface ScanResult {
 const CHUNKS_PER_TASK = 8;
 /** Inputs up to this size that are plain files are read and parsed whole by one worker. */
 const SMALL_INPUT = 1 << 20;
+/** Tasks a worker holds at once: the one it works on and the next. */
+const TASKS_IN_FLIGHT = 2;
 /** How many inputs may be loaded in memory ahead of the workers. */
 const MAX_LOADED_AHEAD = 32;
 
@@ -65,16 +77,17 @@ function trace(started: number, what: string): void {
 
 export async function scan(opts: ScanOptions): Promise<ScanResult> {
   const started = performance.now();
-  const init: WorkerInit = {
+  const threads = Math.max(1, opts.threads ?? availableParallelism());
+  const init: Omit<WorkerInit, 'part'> = {
     ruleDirs: [...(opts.rules ?? [])],
     builtin: opts.builtin ?? true,
     tenant: 'local',
+    parts: threads,
   };
 
-  // Workers start compiling rules at once; the inputs are listed meanwhile. Every worker compiles the
-  // same rules; the first one's report and correlation rules serve the coordinator, which compiles
-  // nothing itself.
-  const threads = Math.max(1, opts.threads ?? availableParallelism());
+  // Workers start compiling rules at once, each its own slice of the rule files; the inputs are listed
+  // meanwhile. The workers trade their compiled parts through here and each links all of them; the first
+  // one's report and correlation rules serve the coordinator, which compiles nothing itself.
   const poolStarting = WorkerPool.start(threads, init);
   // Marked handled now: a start failure is rethrown below, where it is awaited.
   poolStarting.catch(() => undefined);
@@ -88,14 +101,21 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   for (const input of inputs)
     files.set(input.path, { path: input.path, records: 0, errors: 0, issues: [] });
   const pool = await poolStarting;
-  trace(started, `workers ready (rules loaded in ${pool.loaded.loadMs.toFixed(0)} ms)`);
+  const origin = performance.timeOrigin + started;
+  pool.loaded.steps.forEach((steps, i) => {
+    const at = steps.map(([name, t]) => `${name} ${(t - origin).toFixed(0)}`).join(', ');
+    trace(started, `worker ${i}: ${at} ms`);
+  });
+  trace(started, 'workers ready');
   const rules: LoadReport = pool.loaded.report;
+  const ruleRefs = pool.loaded.rules;
   const detections: Detection[] = [];
   let records = 0;
   let filesDone = 0;
   // Rates count from when the workers are ready, not from the rule load.
   const readyAt = performance.now();
   const eluAtReady = performance.eventLoopUtilization();
+  const workerEluAtReady = pool.utilization();
   const progress = (): void =>
     opts.onProgress?.({
       filesTotal: inputs.length,
@@ -115,7 +135,17 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
       if (!report) continue;
       const done = scanInput(input, report, opts.format ?? 'auto', pool, (r) => {
         records += r.records;
-        for (const d of r.detections) detections.push(d);
+        for (const d of r.detections) {
+          const rule = ruleRefs[d.rule];
+          if (rule)
+            detections.push({
+              rule,
+              kind: 'event',
+              ts: d.ts,
+              events: d.events,
+              matched: d.matched,
+            });
+        }
         progress();
       }).then(() => {
         filesDone++;
@@ -127,9 +157,13 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
     }
     await Promise.all(pending);
     const elu = performance.eventLoopUtilization(eluAtReady);
+    const busy = pool
+      .utilization(workerEluAtReady)
+      .map((u) => `${(u.active / 1000).toFixed(2)} s`)
+      .join(', ');
     trace(
       started,
-      `inputs read and matched: ${records} records (coordinator busy ${(elu.active / 1000).toFixed(2)} s)`,
+      `inputs read and matched: ${records} records (coordinator busy ${(elu.active / 1000).toFixed(2)} s, workers ${busy})`,
     );
   } finally {
     await pool.close();
@@ -155,7 +189,7 @@ async function scanInput(
   report: FileReport,
   format: InputFormat,
   pool: WorkerPool,
-  onResult: (r: { records: number; detections: readonly Detection[] }) => void,
+  onResult: (r: { records: number; detections: readonly WireDetection[] }) => void,
 ): Promise<void> {
   const referenceTime = input.mtime === undefined ? {} : { referenceTime: input.mtime };
   const run = async (t: Omit<ScanTask, 'id'>): Promise<void> => {
@@ -242,33 +276,53 @@ function workerBootstrap(): string {
 /** A fixed set of scan workers with a shared task queue; each worker takes the next task when it is free. */
 class WorkerPool {
   private readonly queue: { task: ScanTask; resolve: (r: TaskResult) => void }[] = [];
-  private readonly idle: Worker[] = [];
-  private readonly running = new Map<number, (r: TaskResult) => void>();
-  private readonly assigned = new Map<Worker, number>();
-  private readonly files = new Map<number, string>();
+  /** Tasks handed to each worker and not answered yet, by task id. */
+  private readonly inFlight = new Map<Worker, Set<number>>();
+  private readonly running = new Map<number, { resolve: (r: TaskResult) => void; file: string }>();
   private nextId = 0;
 
   private constructor(
     private readonly workers: Worker[],
-    readonly loaded: Readonly<Extract<FromWorker, { type: 'ready' }>>,
+    readonly loaded: {
+      /** Per worker: when it reached each step of its start. */
+      readonly steps: readonly Steps[];
+      readonly report: LoadReport;
+      readonly correlations: readonly CorrelationRule[];
+      /** The rule set's rules in order (what a worker's hit indexes). */
+      readonly rules: readonly RuleRef[];
+    },
   ) {}
 
-  static async start(threads: number, init: WorkerInit): Promise<WorkerPool> {
+  static async start(threads: number, init: Omit<WorkerInit, 'part'>): Promise<WorkerPool> {
     const workers: Worker[] = [];
     const ready: Promise<Extract<FromWorker, { type: 'ready' }>>[] = [];
+    const compiled: Extract<FromWorker, { type: 'compiled' }>[] = [];
+    let compiledCount = 0;
+    const onCompiled = (part: number, msg: Extract<FromWorker, { type: 'compiled' }>): void => {
+      compiled[part] = msg;
+      if (++compiledCount < threads) return;
+      if (threads === 1) return;
+      // Every worker's part, to every worker (shared memory: nothing is copied per worker).
+      const parts = compiled.map((c) => c.part ?? new SharedArrayBuffer(0));
+      for (const w of workers) w.postMessage({ type: 'link', parts } satisfies ToWorker);
+    };
     for (let i = 0; i < threads; i++) {
+      const workerData: WorkerInit = { ...init, part: i };
       // Compiled (dist/*.js): the worker entry loads as it is. From source: through tsx.
       const worker = import.meta.url.endsWith('.js')
-        ? new Worker(new URL('./scan-worker.js', import.meta.url), { workerData: init })
-        : new Worker(workerBootstrap(), { eval: true, workerData: init });
+        ? new Worker(new URL('./scan-worker.js', import.meta.url), { workerData })
+        : new Worker(workerBootstrap(), { eval: true, workerData });
       workers.push(worker);
       ready.push(
         new Promise<Extract<FromWorker, { type: 'ready' }>>((resolve, reject) => {
           const onMessage = (msg: FromWorker): void => {
-            if (msg.type === 'ready') resolve(msg);
-            else if (msg.type === 'setup-failed') reject(new Error(msg.message));
+            if (msg.type === 'compiled') onCompiled(i, msg);
+            else if (msg.type === 'ready') {
+              worker.off('message', onMessage);
+              resolve(msg);
+            } else if (msg.type === 'setup-failed') reject(new Error(msg.message));
           };
-          worker.once('message', onMessage);
+          worker.on('message', onMessage);
           worker.once('error', reject);
         }),
       );
@@ -282,7 +336,16 @@ class WorkerPool {
     }
     const first = loaded[0];
     if (!first) throw new Error('no scan worker started');
-    const pool = new WorkerPool(workers, first);
+    const pool = new WorkerPool(workers, {
+      steps: loaded.map((l) => l.steps),
+      // Reading problems of every slice, then the mapping's and the linked rules' (the same in every worker).
+      report: {
+        ...first.report,
+        issues: [...compiled.flatMap((c) => c.issues), ...first.report.issues],
+      },
+      correlations: first.correlations,
+      rules: first.rules ?? [],
+    });
     for (const w of workers) {
       w.on('message', (msg: FromWorker) => {
         pool.onMessage(w, msg);
@@ -290,21 +353,21 @@ class WorkerPool {
       w.on('error', (err) => {
         pool.onCrash(w, err);
       });
-      pool.idle.push(w);
+      pool.inFlight.set(w, new Set());
     }
     return pool;
   }
 
-  /** A worker died (a bug, or memory exhausted): its task is reported as failed, the others go on. */
+  /** A worker died (a bug, or memory exhausted): its tasks are reported as failed, the others go on. */
   private onCrash(worker: Worker, err: Error): void {
-    const id = this.assigned.get(worker);
-    this.assigned.delete(worker);
+    const ids = this.inFlight.get(worker) ?? new Set<number>();
+    this.inFlight.delete(worker);
     const index = this.workers.indexOf(worker);
     if (index >= 0) this.workers.splice(index, 1);
-    if (id !== undefined) {
-      const resolve = this.running.get(id);
+    for (const id of ids) {
+      const task = this.running.get(id);
       this.running.delete(id);
-      resolve?.({
+      task?.resolve({
         type: 'result',
         id,
         records: 0,
@@ -314,7 +377,7 @@ class WorkerPool {
             code: 'INTERNAL',
             severity: 'error',
             message: `a scan worker failed on this input: ${err.message}`,
-            at: { file: this.files.get(id) ?? '' },
+            at: { file: task.file },
           },
         ],
       });
@@ -346,27 +409,45 @@ class WorkerPool {
     });
   }
 
+  /**
+   * Hands queued tasks to the least busy workers, up to TASKS_IN_FLIGHT each: a worker that finishes a
+   * task finds the next one already waiting instead of idling until the coordinator answers.
+   */
   private dispatch(): void {
-    while (this.idle.length > 0 && this.queue.length > 0) {
-      const worker = this.idle.pop();
-      const next = this.queue.shift();
+    while (this.queue.length > 0) {
+      let worker: Worker | undefined;
+      let least = TASKS_IN_FLIGHT;
+      for (const [w, ids] of this.inFlight) {
+        if (ids.size < least) {
+          least = ids.size;
+          worker = w;
+        }
+      }
+      const next = worker && this.queue.shift();
       if (!worker || !next) return;
-      this.running.set(next.task.id, next.resolve);
-      this.assigned.set(worker, next.task.id);
-      this.files.set(next.task.id, next.task.file);
+      this.running.set(next.task.id, { resolve: next.resolve, file: next.task.file });
+      this.inFlight.get(worker)?.add(next.task.id);
       worker.postMessage(next.task);
     }
   }
 
   private onMessage(worker: Worker, msg: FromWorker): void {
     if (msg.type !== 'result') return;
-    const resolve = this.running.get(msg.id);
+    const task = this.running.get(msg.id);
     this.running.delete(msg.id);
-    this.assigned.delete(worker);
-    this.files.delete(msg.id);
-    this.idle.push(worker);
-    resolve?.(msg);
+    this.inFlight.get(worker)?.delete(msg.id);
+    task?.resolve(msg);
     this.dispatch();
+  }
+
+  /** Each worker's event-loop utilisation since `since` (per worker, in order), for VIGIL_TRACE. */
+  utilization(since: readonly EventLoopUtilization[] = []): EventLoopUtilization[] {
+    return this.workers.map((w, i) => {
+      const before = since[i];
+      return before
+        ? w.performance.eventLoopUtilization(before)
+        : w.performance.eventLoopUtilization();
+    });
   }
 
   async close(): Promise<void> {

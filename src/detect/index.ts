@@ -1,6 +1,6 @@
 /** The detect module's public face: Sigma loading, compiled rules, the runtime rule set, logsource routing and correlation. */
-export { loadRules, UNROUTED } from './sigma/load.ts';
-export type { LoadOptions, LoadResult } from './sigma/load.ts';
+export { compileRules, linkRules, loadRules, locateIn, UNROUTED } from './sigma/load.ts';
+export type { CompiledPart, LoadOptions, LoadResult, Locate } from './sigma/load.ts';
 export { RuleSet } from './sigma/match.ts';
 export { printRule, printNode, fieldsOf } from './sigma/ir.ts';
 export type { CompiledFilter, CompiledRoute, CompiledRule, IrNode, ValueTest } from './sigma/ir.ts';

@@ -283,4 +283,30 @@ describe('vigil serve', () => {
     expect(bad.status).toBe(422);
     expect(bad.body.error.issues[0].line).toBe(6);
   });
+
+  it('purges events past the tenant’s retention and audits it', async () => {
+    await call('POST', '/api/v1/tenants', {
+      token: admin,
+      body: { name: 'Old Co', id: 'oldco', retention_days: 30 },
+    });
+    const k = await call('POST', '/api/v1/tenants/oldco/keys', { token: admin, body: {} });
+    const old = sysmonProcess('OLD01', 'C:\\Windows\\System32\\notepad.exe', 'notepad.exe', 3);
+    old.Event.System.TimeCreated['#attributes'].SystemTime = '2020-01-01T00:00:00Z';
+    const fresh = sysmonProcess('OLD01', 'C:\\Windows\\System32\\notepad.exe', 'notepad.exe x', 4);
+    fresh.Event.System.TimeCreated['#attributes'].SystemTime = new Date().toISOString();
+    await call('POST', '/api/v1/ingest', {
+      auth: `ApiKey ${k.body.key}`,
+      raw: `${JSON.stringify(old)}\n${JSON.stringify(fresh)}`,
+    });
+    await server.pipeline.drain();
+    expect(await server.store.countEvents('oldco')).toBe(2);
+    await server.purgeNow();
+    expect(await server.store.countEvents('oldco')).toBe(1);
+    expect(await server.store.countEvents('acme-corp')).toBeGreaterThan(0);
+    const audit = await call('GET', '/api/v1/audit?tenant=oldco', { token: admin });
+    expect(audit.body.entries.map((e: { action: string }) => e.action)).toContain(
+      'retention.purge',
+    );
+    expect(audit.body.chain_intact).toBe(true);
+  });
 });

@@ -29,6 +29,8 @@ export interface RunningServer {
   readonly store: Store;
   readonly pipeline: Pipeline;
   readonly metrics: Metrics;
+  /** Runs the retention purge now (it also runs every `retention_interval_minutes`). */
+  purgeNow(): Promise<void>;
   /** Re-reads the rule folders (also on SIGHUP). */
   reloadRules(): Promise<{ rules: number; issues: readonly Issue[] }>;
   close(): Promise<void>;
@@ -248,6 +250,7 @@ export async function startServer(
       pipeline,
       metrics,
       reloadRules,
+      purgeNow: purge,
       async close() {
         if (closed) return;
         closed = true;

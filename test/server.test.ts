@@ -309,4 +309,43 @@ describe('vigil serve', () => {
     );
     expect(audit.body.chain_intact).toBe(true);
   });
+
+  it('turns a whole rule set off for one tenant', async () => {
+    const sets = await call('GET', '/api/v1/rulesets?tenant=acme-corp', { token: admin });
+    expect(sets.status).toBe(200);
+    expect(sets.body.rulesets).toContainEqual({
+      name: 'vigil',
+      rules: expect.any(Number),
+      enabled: true,
+    });
+    const off = await call('PUT', '/api/v1/tenants/acme-corp/rulesets/vigil', {
+      token: admin,
+      body: { enabled: false },
+    });
+    expect(off.status).toBe(200);
+    const before = (
+      await call('GET', '/api/v1/alerts?tenant=acme-corp&limit=1000', { token: admin })
+    ).body.alerts.length as number;
+    await call('POST', '/api/v1/ingest', {
+      auth: `ApiKey ${(await call('POST', '/api/v1/tenants/acme-corp/keys', { token: admin, body: {} })).body.key}`,
+      raw: JSON.stringify(
+        sysmonProcess('WS03.acme.local', 'C:\\Windows\\System32\\whoami.exe', 'whoami /all', 21),
+      ),
+    });
+    await server.pipeline.drain();
+    const after = (
+      await call('GET', '/api/v1/alerts?tenant=acme-corp&limit=1000', { token: admin })
+    ).body.alerts.length as number;
+    expect(after).toBe(before);
+    const rules = await call('GET', '/api/v1/rules?tenant=acme-corp', { token: admin });
+    expect(
+      rules.body.rules.every(
+        (r: { enabled: boolean; ruleset: string }) => r.ruleset !== 'vigil' || !r.enabled,
+      ),
+    ).toBe(true);
+    await call('PUT', '/api/v1/tenants/acme-corp/rulesets/vigil', {
+      token: admin,
+      body: { enabled: true },
+    });
+  });
 });

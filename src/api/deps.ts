@@ -6,6 +6,8 @@ export interface RuleListing extends RuleRef {
   readonly kind: 'detection' | 'correlation' | 'filter';
   /** `shared` (the server's rule folders) or `tenant` (uploaded for this tenant). */
   readonly origin: string;
+  /** The rule set (folder) it belongs to: `vigil`, a rule folder's name, or `tenant`. */
+  readonly ruleset: string;
   readonly logsource?: Readonly<Record<string, string>>;
 }
 

@@ -179,9 +179,87 @@ export function detectionRoutes(deps: ApiDeps) {
           rules: rules.map(({ file, ...r }) => ({
             ...r,
             ...(provider && file !== undefined ? { file } : {}),
-            enabled: !disabled.has(r.id),
+            enabled: !disabled.has(r.id) && !disabled.has(`ruleset:${r.ruleset}`),
           })),
         };
+      },
+    );
+
+    app.get(
+      '/api/v1/rulesets',
+      {
+        schema: {
+          tags: ['rules'],
+          summary:
+            "The rule sets (rule folders, and the tenant's uploads) with their size and the tenant's enabled state.",
+          querystring: { type: 'object', properties: { tenant: { type: 'string' } } },
+          response: errorResponses,
+        },
+      },
+      async (req: FastifyRequest<{ Querystring: { tenant?: string } }>) => {
+        const user = requireUser(req);
+        const tenant = requireTenant(user, req.query.tenant);
+        const t = await store.getTenant(tenant);
+        if (!t) throw new VigilError('NOT_FOUND', `no tenant ${tenant}`);
+        const counts = new Map<string, number>();
+        for (const r of await deps.rules.list(tenant))
+          counts.set(r.ruleset, (counts.get(r.ruleset) ?? 0) + 1);
+        const disabled = new Set(t.disabledRules);
+        return {
+          tenant,
+          rulesets: [...counts].map(([name, rules]) => ({
+            name,
+            rules,
+            enabled: !disabled.has(`ruleset:${name}`),
+          })),
+        };
+      },
+    );
+
+    app.put(
+      '/api/v1/tenants/:id/rulesets/:name',
+      {
+        schema: {
+          tags: ['rules'],
+          summary: 'Enable or disable a whole rule set for a tenant.',
+          params: {
+            type: 'object',
+            required: ['id', 'name'],
+            properties: { id: { type: 'string' }, name: { type: 'string', maxLength: 200 } },
+          },
+          body: {
+            type: 'object',
+            required: ['enabled'],
+            properties: { enabled: { type: 'boolean' } },
+          },
+          response: errorResponses,
+        },
+      },
+      async (
+        req: FastifyRequest<{ Params: { id: string; name: string }; Body: { enabled: boolean } }>,
+      ) => {
+        const user = requireUser(req, MANAGERS);
+        const tenant = requireTenant(user, req.params.id);
+        const t = await store.getTenant(tenant);
+        if (!t) throw new VigilError('NOT_FOUND', `no tenant ${tenant}`);
+        const known = (await deps.rules.list(tenant)).some((r) => r.ruleset === req.params.name);
+        if (!known) throw new VigilError('NOT_FOUND', `no rule set ${req.params.name}`);
+        const key = `ruleset:${req.params.name}`;
+        const disabled = new Set(t.disabledRules);
+        if (req.body.enabled) disabled.delete(key);
+        else disabled.add(key);
+        await store.updateTenant(tenant, { disabledRules: [...disabled].sort() });
+        deps.rules.invalidate(tenant);
+        await audit(
+          store,
+          tenant,
+          `user:${user.name}`,
+          req.body.enabled ? 'ruleset.enable' : 'ruleset.disable',
+          req.params.name,
+          {},
+          deps.now(),
+        );
+        return { name: req.params.name, tenant, enabled: req.body.enabled };
       },
     );
 

@@ -12,6 +12,7 @@ import { ruleSetup } from '../files.ts';
 import { Consumer } from './consumer.ts';
 import type { DetectInit, FromDetect, ToDetect } from './detect-protocol.ts';
 import { DetectionEngine, type TenantSettings } from './engine.ts';
+import { ruleSetDirs } from './rulesets.ts';
 
 if (!parentPort) throw new Error('detect-worker runs as a worker thread');
 const port = parentPort;
@@ -30,7 +31,11 @@ function settings(store: Store): (tenant: string) => Promise<TenantSettings> {
 
 async function build(store: Store): Promise<{ engine: DetectionEngine; issues: readonly Issue[] }> {
   const { setup, issues } = await ruleSetup(init.ruleDirs, init.builtin, 'server');
-  const engine = new DetectionEngine(setup, settings(store));
+  const engine = new DetectionEngine(
+    setup,
+    settings(store),
+    ruleSetDirs(init.ruleDirs, init.builtin),
+  );
   return { engine, issues: [...issues, ...engine.issues] };
 }
 

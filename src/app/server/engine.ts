@@ -25,6 +25,7 @@ import {
 import { buildDetector } from '../detector.ts';
 import type { WorkerSetup } from '../scan-protocol.ts';
 import { exceptionMatches } from './exceptions.ts';
+import { RULESET_PREFIX, ruleSetOf, type RuleSetDir } from './rulesets.ts';
 
 /** What the engine knows about one tenant; rebuilt when the tenant's rules, settings or exceptions change. */
 interface TenantState {
@@ -43,8 +44,10 @@ export interface EngineResult {
 /** A rule as the API lists it. */
 export interface RuleInfo extends RuleRef {
   readonly kind: 'detection' | 'correlation' | 'filter';
-  /** `builtin`, a rule folder, or `tenant` for uploaded rules. */
+  /** `shared` (the server's rule folders) or `tenant` (uploaded for one tenant). */
   readonly origin: string;
+  /** The rule set (folder) it belongs to: `vigil`, a `--rules` folder's name, or `tenant`. */
+  readonly ruleset: string;
   readonly logsource?: Readonly<Record<string, string>>;
 }
 
@@ -80,12 +83,13 @@ export class DetectionEngine {
   constructor(
     setup: WorkerSetup,
     private readonly loadSettings: (tenant: string) => Promise<TenantSettings>,
+    private readonly sets: readonly RuleSetDir[] = [],
   ) {
     const built = buildDetector(setup);
     this.ruleset = built.ruleset;
     this.correlations = built.correlations;
     this.loadIssues = built.report.issues;
-    this.infos = describe(built.ruleset, built.correlations, 'shared');
+    this.infos = describe(built.ruleset, built.correlations, 'shared', this.sets);
     const map = parseLogsourceMap(setup.logsourcesYaml.text, setup.logsourcesYaml.file);
     this.logsources = map.ok ? map.value : undefined;
     this.placeholders = setup.placeholders;
@@ -106,7 +110,7 @@ export class DetectionEngine {
     this.ruleset = built.ruleset;
     this.correlations = built.correlations;
     this.loadIssues = built.report.issues;
-    this.infos = describe(built.ruleset, built.correlations, 'shared');
+    this.infos = describe(built.ruleset, built.correlations, 'shared', this.sets);
     this.tenants.clear();
   }
 
@@ -124,7 +128,7 @@ export class DetectionEngine {
   async rules(tenant: string): Promise<RuleInfo[]> {
     const state = await this.state(tenant);
     const own = state.uploaded
-      ? describe(state.uploaded.ruleset, state.uploaded.correlations, 'tenant')
+      ? describe(state.uploaded.ruleset, state.uploaded.correlations, 'tenant', [])
       : [];
     return [...this.infos, ...own];
   }
@@ -186,6 +190,10 @@ export class DetectionEngine {
     suppressed: Map<string, { tenant: string; count: number }>,
   ): void {
     if (state.disabled.has(hit.rule.id)) return;
+    if (state.disabled.size > 0) {
+      const file = 'file' in hit.rule ? (hit.rule as { file?: string }).file : undefined;
+      if (state.disabled.has(RULESET_PREFIX + ruleSetOf(file, this.sets))) return;
+    }
     const stored = hit.events
       .map((e) => byEvent.get(e))
       .filter((e): e is StoredEvent => e !== undefined);
@@ -253,14 +261,18 @@ function describe(
   ruleset: RuleSet,
   correlations: readonly CorrelationRule[],
   origin: string,
+  sets: readonly RuleSetDir[],
 ): RuleInfo[] {
   const out: RuleInfo[] = [];
   for (const r of ruleset.rules) {
     const logsource: Record<string, string> = {};
     for (const [k, v] of Object.entries(r.logsource)) if (typeof v === 'string') logsource[k] = v;
-    out.push({ ...refOf(r.ref), kind: 'detection', origin, logsource });
+    const set = ruleSetOf(r.ref.file, sets);
+    out.push({ ...refOf(r.ref), kind: 'detection', origin, ruleset: set, logsource });
   }
-  for (const c of correlations) out.push({ ...refOf(c), kind: 'correlation', origin });
+  for (const c of correlations) {
+    out.push({ ...refOf(c), kind: 'correlation', origin, ruleset: ruleSetOf(c.file, sets) });
+  }
   return out.sort(
     (a, b) => levelRank(b.level) - levelRank(a.level) || a.title.localeCompare(b.title),
   );
@@ -320,7 +332,7 @@ export function describeUploads(
     uploads.map((r) => ({ file: `tenant:${tenant}/${r.id}.yml`, text: r.yaml })),
     { ...(logsources ? { logsources } : {}), placeholders },
   );
-  return describe(new RuleSet(loaded.rules, loaded.filters), loaded.correlations, 'tenant');
+  return describe(new RuleSet(loaded.rules, loaded.filters), loaded.correlations, 'tenant', []);
 }
 
 /** The logsource map of a rule setup (undefined when it does not load: the load report says why). */

@@ -2,7 +2,19 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VigilError } from '../../core/index.ts';
 import type { ApiDeps } from '../deps.ts';
+import { visibleTenants } from '../auth.ts';
 import { requireUser } from '../guard.ts';
+
+/** Drops the series labelled with a tenant outside `seen` (a provider analyst assigned to some tenants). */
+function onlyTenants(text: string, seen: readonly string[]): string {
+  return text
+    .split('\n')
+    .filter((line) => {
+      const m = /[{,]tenant="([^"]*)"/.exec(line);
+      return m === null || seen.includes(m[1] ?? '');
+    })
+    .join('\n');
+}
 
 export function opsRoutes(deps: ApiDeps) {
   const started = deps.now();
@@ -46,12 +58,13 @@ export function opsRoutes(deps: ApiDeps) {
         },
       },
       (req: FastifyRequest, reply: FastifyReply) => {
-        if (!deps.metricsPublic) {
-          const user = requireUser(req);
-          if (!user.role.startsWith('provider'))
-            throw new VigilError('FORBIDDEN', 'metrics are for provider users');
-        }
-        return reply.type('text/plain; version=0.0.4').send(deps.metrics.render());
+        const user = deps.metricsPublic ? undefined : requireUser(req);
+        if (user && !user.role.startsWith('provider'))
+          throw new VigilError('FORBIDDEN', 'metrics are for provider users');
+        const seen = user && visibleTenants(user);
+        const all = deps.metrics.render();
+        const text = seen === undefined ? all : onlyTenants(all, seen);
+        return reply.type('text/plain; version=0.0.4').send(text);
       },
     );
 

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { repoRoot } from './common.ts';
 
 const only = process.argv.slice(2);
-const scripts = ['match', 'evtx', 'scan', 'ingest'].filter((s) => only.length === 0 || only.includes(s));
+const scripts = ['match', 'evtx', 'scan', 'ingest'].filter(
+  (s) => only.length === 0 || only.includes(s),
+);
 let failed = 0;
 for (const name of scripts) {
   const file = join(repoRoot, 'bench', `${name}.ts`);

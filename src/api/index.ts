@@ -6,7 +6,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import { VigilError } from '../core/index.ts';
-import { hecResponse, hecStatus } from '../ingest/index.ts';
+import { ES_HEADERS, hecResponse, hecStatus } from '../ingest/index.ts';
 import { authenticate, type Principal } from './auth.ts';
 export { requireTenant, requireUser } from './guard.ts';
 import type { ApiDeps } from './deps.ts';
@@ -78,6 +78,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
     const shape = req.routeOptions.config.errorShape;
     if (shape === 'es') {
+      void reply.headers(ES_HEADERS);
       const type =
         status === 401
           ? 'security_exception'

@@ -268,6 +268,17 @@ export function ingestRoutes(deps: ApiDeps) {
     };
     app.get('/', es, probe);
     for (const path of ['/_license', '/_xpack', '/_cluster/health']) app.get(path, es, probe);
+    // rsyslog's omelasticsearch health check.
+    app.get('/_cat/health', es, (req: FastifyRequest, reply: FastifyReply) => {
+      requireKey(req);
+      const now = Math.floor(deps.now() / 1000);
+      return reply
+        .type('text/plain; charset=UTF-8')
+        .headers({ 'x-elastic-product': 'Elasticsearch' })
+        .send(
+          `${now} ${new Date(now * 1000).toISOString().slice(11, 19)} vigil green 1 1 0 0 0 0 0 0 - 100.0%\n`,
+        );
+    });
     for (const path of [
       '/_index_template/:name',
       '/_template/:name',

@@ -174,7 +174,10 @@ export function eventFromParsed(
   });
 }
 
-/** The id `toEvents` gives a record (exported for receivers that build events themselves). */
+/**
+ * The content part of the id `toEvents` gives a record (exported for receivers that build events
+ * themselves); the stored id puts the event's own time before it.
+ */
 export function recordId(
   record: WireRecord,
   opts: {
@@ -327,7 +330,7 @@ function newEvent(p: {
   const host = entities['host.name'];
   const user = entities['user.name'];
   return {
-    id: p.id,
+    id: orderedId(p.ts, p.id),
     tenant: p.opts.tenant,
     ts: Number.isFinite(p.ts) ? p.ts : p.opts.receivedAt,
     receivedAt: p.opts.receivedAt,
@@ -339,6 +342,21 @@ function newEvent(p: {
     ...(host === undefined ? {} : { host: String(host) }),
     ...(user === undefined ? {} : { user: String(user) }),
   };
+}
+
+/**
+ * The stored id: the event's own time (12 hex digits of ms) then 20 hex digits of the content id. A
+ * redelivered record has the same time and content, so the same id; and ids in time order make the
+ * store's unique index grow at its end like the time index, instead of at random places (with random ids,
+ * a SQLite insert slowed from ~15 to ~70 µs as the table grew past a few hundred thousand events).
+ * Records without a time of their own sort last (`ffffffffffff`).
+ */
+function orderedId(ts: number, id: string): string {
+  const prefix =
+    Number.isFinite(ts) && ts >= 0 && ts < 2 ** 48
+      ? Math.floor(ts).toString(16).padStart(12, '0')
+      : 'ffffffffffff';
+  return prefix + id.slice(0, 20);
 }
 
 function fromValue(value: Record<string, unknown>, name: string): Built {

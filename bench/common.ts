@@ -42,10 +42,16 @@ export interface Timed {
 }
 
 /** Runs a command under /usr/bin/time and returns wall time and peak RSS. */
-export function timeCommand(cmd: string, args: readonly string[], cwd = repoRoot): Timed {
+export function timeCommand(
+  cmd: string,
+  args: readonly string[],
+  cwd = repoRoot,
+  env: NodeJS.ProcessEnv = process.env,
+): Timed {
   const t0 = performance.now();
   const r = spawnSync('/usr/bin/time', ['-f', '__PEAK_KB=%M', cmd, ...args], {
     cwd,
+    env,
     encoding: 'utf8',
     maxBuffer: 1 << 30,
   });

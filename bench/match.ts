@@ -94,8 +94,12 @@ function measure(
 
 const t1 = performance.now();
 const set = new RuleSet(loaded.rules, loaded.filters);
+const indexMs = performance.now() - t1;
+// Each route group's evaluators and prefilter are built on its first event: the first pass pays for them.
+const t2 = performance.now();
+for (const e of events) set.match(e);
 console.log(
-  `RuleSet built in ${fmt(performance.now() - t1)} ms; process RSS ${fmt(process.memoryUsage().rss / 2 ** 20)} MiB`,
+  `RuleSet built in ${fmt(indexMs)} ms, first pass (builds the route groups the events meet) ${fmt(performance.now() - t2)} ms; process RSS ${fmt(process.memoryUsage().rss / 2 ** 20)} MiB`,
 );
 const indexed = measure('RuleSet.match (route index)', (e) => set.match(e).length, 5);
 

@@ -41,6 +41,8 @@ export interface WorkerInit {
   readonly tenant: string;
   readonly part: number;
   readonly parts: number;
+  /** Where compiled slices are cached (`rule-cache.ts`); absent: no cache. */
+  readonly cacheDir?: string;
 }
 
 /** One unit of work: a whole non-EVTX input, or a run of chunks of one EVTX file. */
@@ -77,7 +79,10 @@ export type ToWorker =
 
 export type FromWorker =
   | {
-      /** The worker's slice is compiled. `part` (absent when there is one worker) is its serialised part. */
+      /**
+       * The worker's slice is compiled (or came from the cache). `part` (absent when there is one worker and
+       * no cache) is its `CompiledSlice` as `v8.serialize` wrote it: part and the mapping's issues.
+       */
       readonly type: 'compiled';
       readonly part?: SharedArrayBuffer;
       /** Problems reading the slice's files (worker 0 adds those every slice shares). */

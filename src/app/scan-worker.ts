@@ -8,6 +8,7 @@ import type { Issue, ReadBatch, RuleRef } from '../core/index.ts';
 import { locateIn, type CompiledPart, type Locate } from '../detect/index.ts';
 import { compileSlice, linkDetector, type BuiltDetector } from './detector.ts';
 import { readTextFiles, ruleSetup } from './files.ts';
+import { readEntry, sliceKey, writeEntry } from './rule-cache.ts';
 import {
   isEvtxInput,
   type FromWorker,
@@ -56,18 +57,50 @@ try {
   });
 }
 
-/** Compiles this worker's slice of the rules, trades compiled parts with the others, links them all. */
+/** A compiled slice as it travels and is cached: the part and the logsource mapping's problems. */
+interface SliceEntry {
+  readonly part: CompiledPart;
+  readonly issues: readonly Issue[];
+}
+
+/**
+ * Compiles this worker's slice of the rules (or takes it from the cache), trades compiled slices with
+ * the other workers, and links them all.
+ */
 async function loadDetector(): Promise<BuiltDetector> {
   step('read');
-  const compiled = compileSlice(setup);
-  step('compiled');
+  const key = init.cacheDir === undefined ? undefined : sliceKey(setup);
+  let bytes = key === undefined ? undefined : readEntry(init.cacheDir ?? '', key);
+  let own: SliceEntry | undefined;
+  if (bytes) {
+    try {
+      const entry = deserialize(new Uint8Array(bytes)) as Partial<SliceEntry> | null;
+      if (entry && Array.isArray(entry.part?.entries) && Array.isArray(entry.issues))
+        own = entry as SliceEntry;
+    } catch {
+      own = undefined;
+    }
+    if (own) step('cached');
+  }
+  if (!own) {
+    const compiled = compileSlice(setup);
+    own = { part: compiled.part, issues: compiled.issues };
+    step('compiled');
+    if (init.parts > 1 || key !== undefined) {
+      const serialised = serialize(own);
+      bytes = new SharedArrayBuffer(serialised.byteLength);
+      new Uint8Array(bytes).set(serialised);
+      if (key !== undefined) writeEntry(init.cacheDir ?? '', key, serialised);
+    }
+  }
+  // Positions for a duplicate id: this slice's files are at hand, another slice's are read again (rare).
+  const here = locateIn(setup.ruleFiles);
+  const locate: Locate = (file, docIndex, path) =>
+    here(file, docIndex, path) ?? locateOnDisk(file, docIndex, path);
   if (init.parts === 1) {
     send({ type: 'compiled', issues: readIssues, steps });
-    return linkDetector([compiled.part], compiled.locate, compiled.issues);
+    return linkDetector([own.part], locate, own.issues);
   }
-  const bytes = serialize(compiled.part);
-  const shared = new SharedArrayBuffer(bytes.byteLength);
-  new Uint8Array(shared).set(bytes);
   const linked = new Promise<readonly SharedArrayBuffer[]>((resolve) => {
     const onLink = (msg: ToWorker): void => {
       if (msg.type !== 'link') return;
@@ -77,17 +110,15 @@ async function loadDetector(): Promise<BuiltDetector> {
     port.on('message', onLink);
   });
   step('sent');
-  send({ type: 'compiled', part: shared, issues: readIssues, steps });
+  send({ type: 'compiled', ...(bytes ? { part: bytes } : {}), issues: readIssues, steps });
   const buffers = await linked;
   step('received');
+  const ownPart = own.part;
   const parts = buffers.map((b, i) =>
-    i === init.part ? compiled.part : (deserialize(new Uint8Array(b)) as CompiledPart),
+    i === init.part ? ownPart : (deserialize(new Uint8Array(b)) as SliceEntry).part,
   );
   step('deserialised');
-  // A duplicate id across slices is placed by reading the other slice's file again (rare).
-  const locate: Locate = (file, docIndex, path) =>
-    compiled.locate(file, docIndex, path) ?? locateOnDisk(file, docIndex, path);
-  return linkDetector(parts, locate, compiled.issues);
+  return linkDetector(parts, locate, own.issues);
 }
 
 function locateOnDisk(

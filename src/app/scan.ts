@@ -11,6 +11,7 @@ import { levelRank, type Detection, type Issue, type Level, type RuleRef } from 
 import { evtxChunks } from '../ingest/evtx/index.ts';
 import { listInputs, type InputFormat, type InputRef } from '../ingest/index.ts';
 import { byTime, correlate, type LoadReport } from './detector.ts';
+import { ruleCacheDir } from './rule-cache.ts';
 import type { CorrelationRule } from '../detect/index.ts';
 import {
   isEvtxInput,
@@ -32,6 +33,11 @@ export interface ScanOptions {
   readonly format?: InputFormat;
   /** Worker threads; default: all cores. */
   readonly threads?: number;
+  /**
+   * Where compiled rule slices are cached between scans (see `rule-cache.ts`); `false`: no cache.
+   * Default: `ruleCacheDir()`, unless the environment says `VIGIL_CACHE=off`.
+   */
+  readonly ruleCache?: string | false;
   readonly onProgress?: (p: ScanProgress) => void;
 }
 
@@ -78,11 +84,14 @@ function trace(started: number, what: string): void {
 export async function scan(opts: ScanOptions): Promise<ScanResult> {
   const started = performance.now();
   const threads = Math.max(1, opts.threads ?? availableParallelism());
+  const cacheDir =
+    opts.ruleCache ?? (process.env['VIGIL_CACHE'] === 'off' ? false : ruleCacheDir());
   const init: Omit<WorkerInit, 'part'> = {
     ruleDirs: [...(opts.rules ?? [])],
     builtin: opts.builtin ?? true,
     tenant: 'local',
     parts: threads,
+    ...(cacheDir === false ? {} : { cacheDir }),
   };
 
   // Workers start compiling rules at once, each its own slice of the rule files; the inputs are listed

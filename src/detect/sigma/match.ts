@@ -502,10 +502,12 @@ interface Entry {
 interface Group {
   readonly route: SourceRoute;
   accept: ((ev: Event) => boolean) | null;
-  readonly entries: Entry[];
-  readonly conds: IrNode[];
-  /** Built on the group's first event (undefined until then; null when the group is too small). */
-  prefilter: Prefilter | null | undefined;
+  /** The rules of the group with their conditions on its route, until the group's first event. */
+  pending: { readonly index: number; readonly rule: CompiledRule; readonly cond: IrNode }[];
+  /** The evaluators, built on the group's first event (a scan meets only some routes). */
+  entries: Entry[] | undefined;
+  /** Built with the entries (null when the group is too small to need one). */
+  prefilter: Prefilter | null;
 }
 
 /** Groups smaller than this are run without a prefilter. */
@@ -558,20 +560,13 @@ export class RuleSet {
         if (nots.length > 0) cond = { k: 'and', of: [cond, ...nots] };
         let g = groups.get(r.route.name);
         if (!g) {
-          g = { route: r.route, accept: null, entries: [], conds: [], prefilter: undefined };
+          g = { route: r.route, accept: null, pending: [], entries: undefined, prefilter: null };
           groups.set(r.route.name, g);
         }
-        g.entries.push({ index, rule, tree: buildEval(cond, this.ctx) });
-        g.conds.push(cond);
+        g.pending.push({ index, rule, cond });
       }
     });
     for (const g of groups.values()) {
-      // Prefilters are built lazily: a scan meets only some routes, and building one costs more than
-      // a few thousand events of matching.
-      if (g.entries.length < PREFILTER_MIN) {
-        g.prefilter = null;
-        g.conds.length = 0;
-      }
       const channels = g.route.where['Channel'];
       if (channels && channels.length > 0) {
         g.accept = routeAccepts(g.route, INDEX_FIELDS);
@@ -613,6 +608,28 @@ export class RuleSet {
     return list;
   }
 
+  /**
+   * Builds a group's evaluators and prefilter, on its first event: a scan meets only some routes, and
+   * building a prefilter costs more than a few thousand events of matching.
+   */
+  private build(g: Group): Entry[] {
+    const entries = g.pending.map((p) => ({
+      index: p.index,
+      rule: p.rule,
+      tree: buildEval(p.cond, this.ctx),
+    }));
+    g.prefilter =
+      entries.length < PREFILTER_MIN
+        ? null
+        : new Prefilter(
+            g.pending.map((p) => p.cond),
+            this.ctx,
+          );
+    g.entries = entries;
+    g.pending = [];
+    return entries;
+  }
+
   /** Every rule the event satisfies, each once, in load order within a route. */
   match(event: Event): Detection[] {
     const ctx = this.ctx;
@@ -621,11 +638,7 @@ export class RuleSet {
     let out: Detection[] | undefined;
     const run = (g: Group): void => {
       if (g.accept && !g.accept(event)) return;
-      const entries = g.entries;
-      if (g.prefilter === undefined) {
-        g.prefilter = new Prefilter(g.conds, ctx);
-        g.conds.length = 0;
-      }
+      const entries = g.entries ?? this.build(g);
       const pf = g.prefilter?.run(ctx);
       const n = pf ? pf.length : entries.length;
       for (let j = 0; j < n; j++) {

@@ -1,0 +1,136 @@
+/**
+ * An on-disk cache of compiled rule slices, addressed by the hash of everything the compilation reads:
+ * the rule files (path and text), the logsource map, the placeholders, the compiler's own code and the
+ * versions of Node and the YAML and regex libraries. A hit skips reading YAML and compiling; any change
+ * to an input is a different key, so an entry is never stale. Entries are `v8.serialize`d plain data.
+ */
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { WorkerSetup } from './scan-protocol.ts';
+
+/** Entries kept; older ones are removed when a new one is written. */
+const MAX_ENTRIES = 16;
+/** Bumped when the layout of an entry changes. */
+const FORMAT = 'vigil-rule-slice-1';
+
+/** Where entries live: `VIGIL_CACHE_DIR`, else `$XDG_CACHE_HOME/vigil`, else `~/.cache/vigil`. */
+export function ruleCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const explicit = env['VIGIL_CACHE_DIR'];
+  if (explicit) return explicit;
+  const xdg = env['XDG_CACHE_HOME'];
+  return join(xdg ? xdg : join(homedir(), '.cache'), 'vigil');
+}
+
+let fingerprint: string | undefined;
+
+/**
+ * The compiler's identity: the text of every module of `src/detect` (or `dist/detect`) and of the
+ * detector, and the versions of Node (V8's serialisation format) and of the parsing libraries.
+ */
+function codeFingerprint(): string {
+  if (fingerprint !== undefined) return fingerprint;
+  const hash = createHash('sha256').update(FORMAT).update(JSON.stringify(process.versions));
+  const require = createRequire(import.meta.url);
+  for (const lib of ['js-yaml', 'yaml', 're2']) {
+    try {
+      const pkg = JSON.parse(readFileSync(require.resolve(`${lib}/package.json`), 'utf8')) as {
+        version?: string;
+      };
+      hash.update(`${lib}@${pkg.version ?? '?'}`);
+    } catch {
+      hash.update(`${lib}@?`);
+    }
+  }
+  const visit = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    )) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) visit(p);
+      else if (/\.(ts|js)$/.test(e.name) && !/\.test\.ts$/.test(e.name))
+        hash.update(e.name).update(readFileSync(p));
+    }
+  };
+  visit(fileURLToPath(new URL('../detect/', import.meta.url)));
+  const self = fileURLToPath(import.meta.url);
+  const detector = self.replace(/rule-cache\.(ts|js)$/, 'detector.$1');
+  hash.update(readFileSync(detector));
+  fingerprint = hash.digest('hex');
+  return fingerprint;
+}
+
+/** The cache key of a slice: changes whenever anything its compilation reads changes. */
+export function sliceKey(setup: WorkerSetup): string {
+  const hash = createHash('sha256')
+    .update(codeFingerprint())
+    .update('\0logsources\0')
+    .update(setup.logsourcesYaml.text)
+    .update('\0placeholders\0')
+    .update(JSON.stringify(setup.placeholders));
+  for (const f of setup.ruleFiles)
+    hash.update('\0file\0').update(f.file).update('\0').update(f.text);
+  return hash.digest('hex');
+}
+
+/** Reads the entry for `key` into shared memory, or undefined (absent or unreadable). */
+export function readEntry(dir: string, key: string): SharedArrayBuffer | undefined {
+  let fd: number | undefined;
+  try {
+    const path = join(dir, `${key}.bin`);
+    fd = openSync(path, 'r');
+    const size = statSync(path).size;
+    const shared = new SharedArrayBuffer(size);
+    const view = new Uint8Array(shared);
+    let done = 0;
+    while (done < size) {
+      const n = readSync(fd, view, done, size - done, done);
+      if (n === 0) return undefined;
+      done += n;
+    }
+    return shared;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Writes an entry (to a temporary name, then renamed: readers never see half an entry) and keeps the
+ * newest MAX_ENTRIES. Failing to write is not an error: the next scan compiles again.
+ */
+export function writeEntry(dir: string, key: string, bytes: Uint8Array): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const tmp = join(dir, `${key}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+    writeFileSync(tmp, bytes, { mode: 0o600 });
+    renameSync(tmp, join(dir, `${key}.bin`));
+    const names = readdirSync(dir);
+    const entries = names
+      .filter((n) => n.endsWith('.bin'))
+      .map((n) => ({ n, t: statSync(join(dir, n)).mtimeMs }))
+      .sort((a, b) => b.t - a.t);
+    for (const old of entries.slice(MAX_ENTRIES)) unlinkSync(join(dir, old.n));
+    // Left by a writer that died: gone after an hour.
+    for (const n of names.filter((x) => x.endsWith('.tmp'))) {
+      if (statSync(join(dir, n)).mtimeMs < Date.now() - 3_600_000) unlinkSync(join(dir, n));
+    }
+  } catch {
+    // An unwritable cache only costs speed.
+  }
+}

@@ -384,11 +384,17 @@ describe('Beats 8 (Winlogbeat, Filebeat) to the Elasticsearch output', () => {
       host: 'bastion01',
       fields: { 'event.dataset': 'system.auth', 'log.file.path': '/var/log/auth.log' },
     });
+    // Vigil does the pipeline's work itself: program, pid and host come out of the raw line, so the
+    // rules routed on `program` (sshd, sudo…) see it; the raw line stays as `event.original`.
+    expect(event).toMatchObject({
+      fields: {
+        program: 'sshd',
+        pid: 2211,
+        message: 'Failed password for invalid user oracle from 203.0.113.44 port 40022 ssh2',
+        'event.original': doc.message,
+      },
+    });
   });
-
-  // The pipeline's work (program, pid, host out of `message`) is not done by Vigil yet, so the sshd
-  // rules (routed on `program`) do not see Filebeat/Elastic Agent system-module lines.
-  it.todo('reads the syslog line in a Filebeat system-module `message` so the sshd rules fire');
 });
 
 describe('Elastic Agent 8 (standalone) to the Elasticsearch output', () => {

@@ -4,7 +4,14 @@
  * fields the way SigmaHQ rules for that source expect.
  */
 import type { Fields, LogSource } from '../../core/index.ts';
-import { FACILITIES, SEVERITIES, sourceOf, withEventXml } from '../syslog.ts';
+import {
+  FACILITIES,
+  looksLikeSyslog,
+  parseSyslogLine,
+  SEVERITIES,
+  sourceOf,
+  withEventXml,
+} from '../syslog.ts';
 import { parseTimeValue } from '../time.ts';
 import { flatten, isObject } from './flatten.ts';
 import { flattenVelociraptorEvent, flattenWindowsEvent, numericSystemFields } from './windows.ts';
@@ -95,6 +102,26 @@ export function shapeRecord(record: Record<string, unknown>, fileName: string): 
     setIfAbsent(fields, 'program', fields['process.name']);
     setIfAbsent(fields, 'pid', fields['process.pid']);
     setIfAbsent(fields, 'host', fields['host.hostname'] ?? fields['host.name']);
+    // Filebeat's system module and Elastic Agent's system integration ship the raw line in `message`
+    // (Elasticsearch's ingest pipeline parses it there): parse it here instead.
+    const message = fields['message'];
+    if (
+      fields['program'] === undefined &&
+      typeof message === 'string' &&
+      looksLikeSyslog(message)
+    ) {
+      const parsed = parseSyslogLine(message, Date.now());
+      if (parsed.ok) {
+        for (const key of ['program', 'pid', 'host', 'facility', 'severity', 'tag'] as const) {
+          setIfAbsent(fields, key, parsed.fields[key]);
+        }
+        const text = parsed.fields['message'];
+        if (typeof text === 'string') {
+          fields['event.original'] ??= message;
+          fields['message'] = text;
+        }
+      }
+    }
   }
   return {
     shape: 'generic',

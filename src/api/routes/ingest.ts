@@ -43,6 +43,7 @@ function issueJson(i: Issue): Record<string, unknown> {
     message: i.message,
     ...(i.at?.line === undefined ? {} : { line: i.at.line }),
     ...(i.at?.col === undefined ? {} : { col: i.at.col }),
+    ...(i.at?.offset === undefined ? {} : { offset: i.at.offset }),
   };
 }
 
@@ -50,8 +51,11 @@ export function ingestRoutes(deps: ApiDeps) {
   const { sink } = deps;
   const maxDepth = 64;
 
-  /** Decompresses and decodes a request body, throwing the located error. */
-  const text = (req: FastifyRequest): string => {
+  /**
+   * Decompresses and decodes a request body, throwing the located error. Bytes that are not UTF-8
+   * are read as U+FFFD and reported as warnings: one bad byte must not cost the other records.
+   */
+  const decode = (req: FastifyRequest): { text: string; warnings: readonly Issue[] } => {
     const raw = req.body;
     const bytes = raw instanceof Uint8Array ? raw : new Uint8Array(0);
     const decoded = decodeBody(bytes, {
@@ -59,6 +63,7 @@ export function ingestRoutes(deps: ApiDeps) {
         ? { contentEncoding: req.headers['content-encoding'] }
         : {}),
       maxBytes: deps.limits.maxBodyBytes,
+      invalidUtf8: 'replace',
     });
     if (!decoded.ok) {
       const first = decoded.issues[0];
@@ -67,8 +72,9 @@ export function ingestRoutes(deps: ApiDeps) {
         first?.message ?? 'unreadable body',
       );
     }
-    return decoded.value;
+    return { text: decoded.value, warnings: decoded.warnings ?? [] };
   };
+  const text = (req: FastifyRequest): string => decode(req).text;
 
   const receivedAt = (): number => deps.now();
 
@@ -144,7 +150,8 @@ export function ingestRoutes(deps: ApiDeps) {
       },
       async (req: FastifyRequest, reply: FastifyReply) => {
         const key = requireKey(req);
-        const records = parseJsonRecords(text(req), { maxDepth });
+        const body = decode(req);
+        const records = parseJsonRecords(body.text, { maxDepth });
         const { events, issues } = toEvents(records, {
           tenant: key.tenant,
           receiver: 'ingest',
@@ -152,7 +159,10 @@ export function ingestRoutes(deps: ApiDeps) {
           maxFieldBytes: deps.limits.maxFieldBytes,
         });
         const rejected = issues.filter((i) => i.code !== 'READ_FIELD_TOO_LARGE').map(issueJson);
-        const warnings = issues.filter((i) => i.code === 'READ_FIELD_TOO_LARGE').map(issueJson);
+        const warnings = [
+          ...body.warnings,
+          ...issues.filter((i) => i.code === 'READ_FIELD_TOO_LARGE'),
+        ].map(issueJson);
         const { stored } = await sink.submit(events);
         return reply.status(rejected.length > 0 && events.length === 0 ? 400 : 200).send({
           accepted: events.length,

@@ -96,6 +96,33 @@ describe('decodeBody', () => {
     expect(r.issues[0]?.message).toContain('byte offset 8');
   });
 
+  it('with invalidUtf8: replace, reads bad bytes as U+FFFD and names each run by line and offset', () => {
+    const bad = new Uint8Array([
+      ...enc.encode('{"a":"ok"}\n{"b":"'),
+      0xff,
+      0xc3,
+      0x28,
+      ...enc.encode('"}\n{"c":"'),
+      0xe2,
+      0x82,
+      ...enc.encode('"}'),
+    ]);
+    const r = decodeBody(bad, { maxBytes: MiB, invalidUtf8: 'replace' });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value).toBe('{"a":"ok"}\n{"b":"\ufffd\ufffd("}\n{"c":"\ufffd"}');
+    expect(r.warnings?.map((w) => [w.severity, w.at?.line, w.at?.offset])).toEqual([
+      ['warning', 2, 17],
+      ['warning', 3, 29],
+    ]);
+    expect(r.warnings?.[0]?.message).toBe(
+      'not UTF-8: invalid byte sequence at byte offset 17 (line 2); read as U+FFFD',
+    );
+    const many = new Uint8Array(1000).map((_, i) => (i % 2 === 0 ? 0xff : 0x41));
+    const capped = decodeBody(many, { maxBytes: MiB, invalidUtf8: 'replace' });
+    expect(capped.ok && capped.warnings?.length).toBe(100);
+  });
+
   it('reads UTF-16 with a BOM', () => {
     const le = Buffer.from('\ufeff{"u":"ü"}', 'utf16le');
     expect(text(decodeBody(le, { maxBytes: MiB }))).toBe('{"u":"ü"}');

@@ -13,6 +13,12 @@ export interface DecodeBodyOptions {
   readonly maxBytes: number;
   /** Names the body in issue locations (default `request body`). */
   readonly name?: string;
+  /**
+   * What bytes that are not UTF-8 do: `fail` (the default) refuses the body; `replace` reads each
+   * invalid sequence as U+FFFD, as the syslog listeners do, so one bad byte costs no record, and
+   * returns a warning (INGEST_BAD_ENCODING with line and byte offset) for each of the first 100.
+   */
+  readonly invalidUtf8?: 'fail' | 'replace';
 }
 
 type Inflate = (bytes: Uint8Array, maxOutputLength: number) => Uint8Array;
@@ -40,6 +46,10 @@ const ALIASES: Readonly<Record<string, string>> = {
 };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+const lossyUtf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
+
+/** Invalid sequences reported one by one under `invalidUtf8: 'replace'`; the rest are replaced silently. */
+const MAX_REPORTED = 100;
 
 /**
  * The body as text. Decompresses per `contentEncoding` (codings applied in the order listed are
@@ -80,14 +90,16 @@ export function decodeBody(body: Uint8Array, opts: DecodeBodyOptions): Result<st
   try {
     text = utf8.decode(bytes);
   } catch {
+    if (opts.invalidUtf8 === 'replace') {
+      const lossy = lossyUtf8.decode(bytes);
+      const warnings = invalidUtf8Issues(bytes, file);
+      return ok(lossy.charCodeAt(0) === 0xfeff ? lossy.slice(1) : lossy, warnings);
+    }
     const at = firstInvalidUtf8(bytes);
     return fail([
-      issue(
-        'INGEST_BAD_ENCODING',
-        `not UTF-8: invalid byte sequence at byte offset ${at}`,
-        file,
-        at,
-      ),
+      issue('INGEST_BAD_ENCODING', `not UTF-8: invalid byte sequence at byte offset ${at}`, file, {
+        offset: at,
+      }),
     ]);
   }
   // ignoreBOM: false makes the decoder drop a leading BOM already; this covers a BOM after a BOM
@@ -116,14 +128,40 @@ function decodeUtf16(bytes: Uint8Array, file: string): Result<string> {
   }
 }
 
+/** A warning for each run of invalid bytes (the first MAX_REPORTED), with its line and byte offset. */
+function invalidUtf8Issues(bytes: Uint8Array, file: string): Issue[] {
+  const out: Issue[] = [];
+  let line = 1;
+  let counted = 0;
+  for (let at = firstInvalidUtf8(bytes); at !== -1 && out.length < MAX_REPORTED;) {
+    for (let i = bytes.indexOf(0x0a, counted); i !== -1 && i < at; i = bytes.indexOf(0x0a, i + 1))
+      line++;
+    counted = at;
+    out.push(
+      issue(
+        'INGEST_BAD_ENCODING',
+        `not UTF-8: invalid byte sequence at byte offset ${at} (line ${line}); read as U+FFFD`,
+        file,
+        { line, offset: at },
+        'warning',
+      ),
+    );
+    let next = at + 1;
+    while (next < bytes.length && firstInvalidUtf8(bytes, next) === next) next++;
+    at = firstInvalidUtf8(bytes, next);
+  }
+  return out;
+}
+
 /**
- * Offset of the first byte that does not start or continue a valid UTF-8 sequence, by the rules
- * the WHATWG decoder applies (no overlong forms, no surrogates, nothing above U+10FFFF); -1 when
- * every byte is valid. A sequence cut off by the end of the input is invalid at its first byte.
+ * Offset of the first byte at or after `from` that does not start or continue a valid UTF-8
+ * sequence, by the rules the WHATWG decoder applies (no overlong forms, no surrogates, nothing
+ * above U+10FFFF); -1 when every byte is valid. A sequence cut off by the end of the input is
+ * invalid at its first byte.
  */
-export function firstInvalidUtf8(bytes: Uint8Array): number {
+export function firstInvalidUtf8(bytes: Uint8Array, from = 0): number {
   const n = bytes.length;
-  let i = 0;
+  let i = from;
   while (i < n) {
     const b = bytes[i] ?? 0;
     if (b < 0x80) {
@@ -157,11 +195,12 @@ function tooLarge(file: string, max: number): Issue {
   return issue('INGEST_TOO_LARGE', `body is larger than ${max} bytes after decompression`, file);
 }
 
-function issue(code: Issue['code'], message: string, file: string, offset?: number): Issue {
-  return {
-    code,
-    severity: 'error',
-    message,
-    at: offset === undefined ? { file } : { file, offset },
-  };
+function issue(
+  code: Issue['code'],
+  message: string,
+  file: string,
+  where: { offset?: number; line?: number } = {},
+  severity: Issue['severity'] = 'error',
+): Issue {
+  return { code, severity, message, at: { file, ...where } };
 }

@@ -105,7 +105,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
               : status >= 500
                 ? 'internal-error'
                 : 'invalid-data-format';
-      return reply.status(hecStatus(kind)).send({
+      // HEC has no code for a body over the limit; the HTTP status stays 413 so clients do not
+      // take it for a bad event and can split the batch.
+      return reply.status(status === 413 ? 413 : hecStatus(kind)).send({
         ...hecResponse(kind),
         ...(kind === 'invalid-data-format' ? { text: body.error.message } : {}),
       });

@@ -48,7 +48,7 @@ export function toHttpError(err: unknown): {
   retryAfter?: number;
 } {
   if (err instanceof VigilError) {
-    const status = statusOf(err.code);
+    const status = (err as VigilError & { status?: number }).status ?? statusOf(err.code);
     const retryAfter = (err as VigilError & { retryAfter?: number }).retryAfter;
     return {
       status,
@@ -86,6 +86,11 @@ export function toHttpError(err: unknown): {
     status: 500,
     body: errorBody('INTERNAL', 'internal error; the server log has the details'),
   };
+}
+
+/** A VigilError answered with `status` instead of its code's usual one (415 for an unknown coding). */
+export function withStatus(err: VigilError, status: number): VigilError {
+  return Object.assign(err, { status });
 }
 
 /** A VigilError that carries a Retry-After value in seconds. */

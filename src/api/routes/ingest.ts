@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VigilError, type IngestKey, type Issue, type NewEvent } from '../../core/index.ts';
 import {
+  ACCEPTED_CODINGS,
   bulkItemError,
   bulkRecords,
   bulkResponse,
@@ -21,9 +22,11 @@ import {
   parseJsonRecords,
   readBytes,
   toEvents,
+  unsupportedCoding,
   type HecParse,
 } from '../../ingest/index.ts';
 import type { ApiDeps } from '../deps.ts';
+import { withStatus } from '../http-errors.ts';
 
 function requireKey(req: FastifyRequest): IngestKey {
   const p = req.principal;
@@ -55,9 +58,21 @@ export function ingestRoutes(deps: ApiDeps) {
    * Decompresses and decodes a request body, throwing the located error. Bytes that are not UTF-8
    * are read as U+FFFD and reported as warnings: one bad byte must not cost the other records.
    */
-  const decode = (req: FastifyRequest): { text: string; warnings: readonly Issue[] } => {
+  const decode = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+  ): { text: string; warnings: readonly Issue[] } => {
     const raw = req.body;
     const bytes = raw instanceof Uint8Array ? raw : new Uint8Array(0);
+    const coding = req.headers['content-encoding'];
+    const unknown =
+      bytes.length > 0 && typeof coding === 'string' ? unsupportedCoding(coding) : undefined;
+    if (unknown !== undefined) {
+      // RFC 9110: 415 for a content coding the server does not undo, naming those it does.
+      void reply.header('accept-encoding', ACCEPTED_CODINGS);
+      const message = `unsupported content encoding ${unknown}`;
+      throw withStatus(new VigilError('INGEST_BAD_ENCODING', message), 415);
+    }
     const decoded = decodeBody(bytes, {
       ...(typeof req.headers['content-encoding'] === 'string'
         ? { contentEncoding: req.headers['content-encoding'] }
@@ -74,7 +89,7 @@ export function ingestRoutes(deps: ApiDeps) {
     }
     return { text: decoded.value, warnings: decoded.warnings ?? [] };
   };
-  const text = (req: FastifyRequest): string => decode(req).text;
+  const text = (req: FastifyRequest, reply: FastifyReply): string => decode(req, reply).text;
 
   const receivedAt = (): number => deps.now();
 
@@ -150,7 +165,7 @@ export function ingestRoutes(deps: ApiDeps) {
       },
       async (req: FastifyRequest, reply: FastifyReply) => {
         const key = requireKey(req);
-        const body = decode(req);
+        const body = decode(req, reply);
         const records = parseJsonRecords(body.text, { maxDepth });
         const { events, issues } = toEvents(records, {
           tenant: key.tenant,
@@ -311,7 +326,7 @@ export function ingestRoutes(deps: ApiDeps) {
     ) => {
       const key = requireKey(req);
       const started = performance.now();
-      const { items } = parseBulk(text(req), {
+      const { items } = parseBulk(text(req, reply), {
         ...(req.params.index ? { defaultIndex: req.params.index } : {}),
         maxDepth,
       });
@@ -363,14 +378,14 @@ export function ingestRoutes(deps: ApiDeps) {
     };
     const hecEvents = async (req: FastifyRequest, reply: FastifyReply) => {
       requireKey(req);
-      return hecStore(req, reply, parseHecEvents(text(req), { maxDepth }));
+      return hecStore(req, reply, parseHecEvents(text(req, reply), { maxDepth }));
     };
     const hecRaw = async (
       req: FastifyRequest<{ Querystring: Record<string, string | undefined> }>,
       reply: FastifyReply,
     ) => {
       requireKey(req);
-      return hecStore(req, reply, parseHecRaw(text(req), req.query));
+      return hecStore(req, reply, parseHecRaw(text(req, reply), req.query));
     };
     for (const url of [
       '/services/collector',

@@ -45,6 +45,17 @@ const ALIASES: Readonly<Record<string, string>> = {
   br: 'br',
 };
 
+/** The codings `decodeBody` undoes, as an `Accept-Encoding` value (for a 415 answer). */
+export const ACCEPTED_CODINGS = 'gzip, deflate, br';
+
+/** The first coding of a `Content-Encoding` value that `decodeBody` cannot undo, or undefined. */
+export function unsupportedCoding(contentEncoding: string): string | undefined {
+  return contentEncoding
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .find((c) => c !== '' && c !== 'identity' && ALIASES[c] === undefined);
+}
+
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 const lossyUtf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
 

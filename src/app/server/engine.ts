@@ -305,14 +305,18 @@ export function validateRules(
     ...(logsources ? { logsources } : {}),
     placeholders,
   });
+  // A refusal the compiler already reported with its line and column is not repeated without them.
+  const located = new Set(loaded.issues.map((i) => i.message));
   const issues = [
     ...loaded.issues,
-    ...loaded.unsupported.map((u): Issue => ({
-      code: 'SIGMA_UNSUPPORTED',
-      severity: 'error',
-      message: u.reason,
-      at: { file },
-    })),
+    ...loaded.unsupported
+      .filter((u) => !located.has(u.reason))
+      .map((u): Issue => ({
+        code: 'SIGMA_UNSUPPORTED',
+        severity: 'error',
+        message: u.reason,
+        at: { file },
+      })),
   ];
   return {
     issues,

@@ -20,6 +20,10 @@ export type { ApiDeps, ApiLimits, RuleCatalog, RuleListing } from './deps.ts';
 export { hashPassword, hashSecret, newId, newSecret, verifyPassword } from './auth.ts';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route as registered, those hidden from OpenAPI included (`HEAD` of a `GET` too). */
+    vigilRoutes: readonly { readonly method: string; readonly url: string }[];
+  }
   interface FastifyRequest {
     principal: Principal | undefined;
   }
@@ -38,6 +42,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
   });
   app.decorateRequest('principal', undefined);
+  const routes: { method: string; url: string }[] = [];
+  app.decorate('vigilRoutes', routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url });
+  });
 
   await app.register(swagger, {
     openapi: {

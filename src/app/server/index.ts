@@ -29,6 +29,8 @@ export interface RunningServer {
   readonly store: Store;
   readonly pipeline: Pipeline;
   readonly metrics: Metrics;
+  /** The HTTP routes served (method and URL pattern), those hidden from OpenAPI included. */
+  readonly routes: readonly { readonly method: string; readonly url: string }[];
   /** Runs the retention purge now (it also runs every `retention_interval_minutes`). */
   purgeNow(): Promise<void>;
   /** Re-reads the rule folders (also on SIGHUP). */
@@ -249,6 +251,7 @@ export async function startServer(
       store,
       pipeline,
       metrics,
+      routes: api.vigilRoutes,
       reloadRules,
       purgeNow: purge,
       async close() {

@@ -3,8 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { LiteralScanner, necessary } from './prefilter.ts';
 import type { IrNode } from './ir.ts';
 
-function found(words: string[], text: string): number[] {
-  const scanner = new LiteralScanner(new Map(words.map((w, i) => [w, [i]])));
+/** Dense-table budgets: the default (all dense here), the root only, and the first level or two. */
+const BUDGETS = [undefined, 0, 64] as const;
+
+function found(words: string[], text: string, budget?: number): number[] {
+  const scanner = new LiteralScanner(new Map(words.map((w, i) => [w, [i]])), budget);
   const marks = new Int32Array(words.length);
   scanner.scan(text, marks, 1, []);
   return words.map((_w, i) => i).filter((i) => marks[i] === 1);
@@ -12,10 +15,12 @@ function found(words: string[], text: string): number[] {
 
 describe('LiteralScanner', () => {
   it('finds overlapping and nested words, case-insensitively', () => {
-    expect(found(['he', 'she', 'his', 'hers'], 'uSHERS')).toEqual([0, 1, 3]);
-    expect(found(['\\cmd.exe', 'cmd'], 'C:\\Windows\\CMD.EXE')).toEqual([0, 1]);
-    expect(found(['ünï', 'straße'], 'xÜNÏx STRASSE straße')).toEqual([0, 1]);
-    expect(found(['abc'], 'ab\uffffc')).toEqual([]);
+    for (const b of BUDGETS) {
+      expect(found(['he', 'she', 'his', 'hers'], 'uSHERS', b)).toEqual([0, 1, 3]);
+      expect(found(['\\cmd.exe', 'cmd'], 'C:\\Windows\\CMD.EXE', b)).toEqual([0, 1]);
+      expect(found(['ünï', 'straße'], 'xÜNÏx STRASSE straße', b)).toEqual([0, 1]);
+      expect(found(['abc'], 'ab\uffffc', b)).toEqual([]);
+    }
   });
 
   it('agrees with lowercase + includes on random words and texts', () => {
@@ -30,11 +35,12 @@ describe('LiteralScanner', () => {
           },
         ),
         fc.string({ unit, maxLength: 20 }),
-        (words, text) => {
+        fc.constantFrom(...BUDGETS),
+        (words, text, budget) => {
           const want = words
             .map((_w, i) => i)
             .filter((i) => text.toLowerCase().includes(words[i] ?? ''));
-          expect(found(words, text)).toEqual(want);
+          expect(found(words, text, budget)).toEqual(want);
         },
       ),
       { numRuns: 500 },
@@ -70,6 +76,6 @@ describe('necessary literals', () => {
 
 describe('LiteralScanner and Unicode case', () => {
   it('reads a unit whose lowercase is ASCII as that letter', () => {
-    expect(found(['kb'], '\u212AB')).toEqual([0]);
+    for (const b of BUDGETS) expect(found(['kb'], '\u212AB', b)).toEqual([0]);
   });
 });

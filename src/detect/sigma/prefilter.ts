@@ -8,19 +8,31 @@ import type { EvalCtx } from './event-context.ts';
 import type { IrNode, ValueTest } from './ir.ts';
 import { requiredLiterals } from './regex.ts';
 
+/** Dense-table entries (4 bytes each) a scanner may spend on its shallow states; deeper ones go sparse. */
+const DENSE_BUDGET = 1 << 20;
+
 /**
  * Aho-Corasick over lowercased literals; marks the owners of every literal found in a text. The text is
  * read case-insensitively (each UTF-16 unit lowercased on the fly), so callers need not lowercase it.
- * ASCII moves through a dense table; other characters follow sparse edges and failure links.
+ *
+ * The trie's shallow states — as many levels as fit in DENSE_BUDGET, which is all of them for the usual
+ * word lists — move on ASCII through complete dense rows (one lookup per character). Deeper states, and
+ * every state on other characters, follow their own edges and then failure links: building stays linear
+ * in the words' length even for lists of thousands of hashes, whose tries have hundreds of thousands of
+ * states that the text almost never reaches.
  */
 export class LiteralScanner {
-  /** ASCII transitions: next = delta[state * width + ascii class]. */
+  /** ASCII transitions of dense states: next = delta[row[state] * width + ascii class]. */
   private readonly delta: Int32Array;
   private readonly width: number;
+  /** Dense row of each state, or -1 (a deep state). */
+  private readonly row: Int32Array;
   /** ASCII code → class (both letter cases share one); 0 = used by no literal. */
   private readonly ascii = new Int32Array(128);
-  /** Sparse edges for non-ASCII units: key state * 65536 + lowercased unit → next state. */
-  private readonly wide: Map<number, number>;
+  /** The trie: each state's first child, next sibling and own symbol (ASCII class, or the UTF-16 unit). */
+  private readonly firstChild: Int32Array;
+  private readonly nextSibling: Int32Array;
+  private readonly symbol: Int32Array;
   private readonly fail: Int32Array;
   private readonly lowerCache = new Map<number, number>();
   /** Owners (entry indices) of the words that end exactly at each state. */
@@ -28,9 +40,12 @@ export class LiteralScanner {
   /** Output links: the nearest proper suffix state with words of its own, or -1. */
   private readonly dict: Int32Array;
 
-  constructor(words: ReadonlyMap<string, readonly number[]>) {
+  /** `denseBudget` bounds the dense table (entries); tests lower it to exercise the sparse states. */
+  constructor(words: ReadonlyMap<string, readonly number[]>, denseBudget = DENSE_BUDGET) {
     let classes = 0;
+    let total = 1;
     for (const w of words.keys()) {
+      total += w.length;
       for (let i = 0; i < w.length; i++) {
         const c = w.charCodeAt(i);
         if (c < 128 && this.ascii[c] === 0) {
@@ -43,13 +58,13 @@ export class LiteralScanner {
     }
     const width = classes + 1;
     this.width = width;
-    // Trie as child lists (each state's first child and next sibling; a symbol is an ASCII class or the
-    // UTF-16 unit). Walking a short sibling list is cheaper than a map keyed by state * 65536 + symbol,
-    // whose keys leave the small-integer range once the trie passes 32,768 states.
-    const firstChild: number[] = [-1];
-    const nextSibling: number[] = [-1];
-    const symbol: number[] = [0];
+    // The trie, in arrays sized for the worst case (every character a new state).
+    const firstChild = new Int32Array(total).fill(-1);
+    const nextSibling = new Int32Array(total).fill(-1);
+    const symbol = new Int32Array(total);
+    const depth = new Int32Array(total);
     const own = new Map<number, number[]>();
+    let states = 1;
     for (const [w, owners] of words) {
       let st = 0;
       for (let i = 0; i < w.length; i++) {
@@ -58,60 +73,87 @@ export class LiteralScanner {
         let n = firstChild[st] ?? -1;
         while (n !== -1 && symbol[n] !== sym) n = nextSibling[n] ?? -1;
         if (n === -1) {
-          n = symbol.length;
-          symbol.push(sym);
-          firstChild.push(-1);
-          nextSibling.push(firstChild[st] ?? -1);
+          n = states++;
+          symbol[n] = sym;
+          depth[n] = (depth[st] ?? 0) + 1;
+          nextSibling[n] = firstChild[st] ?? -1;
           firstChild[st] = n;
         }
         st = n;
       }
-      const list = own.get(st) ?? [];
-      list.push(...owners);
-      own.set(st, list);
+      const list = own.get(st);
+      if (list) list.push(...owners);
+      else own.set(st, [...owners]);
     }
-    const states = symbol.length;
-    const delta = new Int32Array(states * width);
+    this.firstChild = firstChild;
+    this.nextSibling = nextSibling;
+    this.symbol = symbol;
+
+    // The deepest level whose states, with all shallower ones, fit in the dense budget.
+    const perDepth: number[] = [];
+    for (let st = 0; st < states; st++) {
+      const d = depth[st] ?? 0;
+      perDepth[d] = (perDepth[d] ?? 0) + 1;
+    }
+    let denseDepth = -1;
+    for (let d = 0, sum = 0; d < perDepth.length; d++) {
+      sum += perDepth[d] ?? 0;
+      if (sum * width > denseBudget && d > 0) break;
+      denseDepth = d;
+    }
+    const row = new Int32Array(states).fill(-1);
+    let rows = 0;
     const fail = new Int32Array(states);
-    const wide = new Map<number, number>();
-    const outs: (number[] | undefined)[] = new Array<number[] | undefined>(states);
-    for (const [st, list] of own) outs[st] = list;
-    const wideNext = (from: number, c: number): number => {
-      for (let st = from; ; st = fail[st] ?? 0) {
-        const n = wide.get(st * 65536 + c);
-        if (n !== undefined) return n;
-        if (st === 0) return 0;
-      }
-    };
     const dict = new Int32Array(states).fill(-1);
+    this.row = row;
+    this.fail = fail;
+    this.dict = dict;
     const queue = new Int32Array(states);
+    // Rows are handed out in breadth-first order as states are dequeued; count them first.
+    for (let st = 0; st < states; st++) if ((depth[st] ?? 0) <= denseDepth) rows++;
+    const delta = new Int32Array(rows * width);
+    this.delta = delta;
+    let nextRow = 0;
     let tail = 1;
     for (let q = 0; q < tail; q++) {
       const st = queue[q] ?? 0;
       const f = fail[st] ?? 0;
-      if (st !== 0) {
-        // Output links instead of copied output lists: building stays linear in the trie's size.
-        dict[st] = outs[f] !== undefined ? f : (dict[f] ?? -1);
+      if (st !== 0) dict[st] = own.has(f) ? f : (dict[f] ?? -1);
+      if ((depth[st] ?? 0) <= denseDepth) {
         // The failure state is shallower, so its row is complete: start from it, then add own edges.
-        delta.copyWithin(st * width, f * width, f * width + width);
+        const r = nextRow++;
+        row[st] = r;
+        const to = r * width;
+        if (st !== 0) {
+          const from = (row[f] ?? 0) * width;
+          for (let k = 0; k < width; k++) delta[to + k] = delta[from + k] ?? 0;
+        }
+        for (let n = firstChild[st] ?? -1; n !== -1; n = nextSibling[n] ?? -1) {
+          const sym = symbol[n] ?? 0;
+          if (sym < width) delta[to + sym] = n;
+        }
       }
       for (let n = firstChild[st] ?? -1; n !== -1; n = nextSibling[n] ?? -1) {
-        const sym = symbol[n] ?? 0;
-        if (sym < width) {
-          fail[n] = st === 0 ? 0 : (delta[f * width + sym] ?? 0);
-          delta[st * width + sym] = n;
-        } else {
-          fail[n] = st === 0 ? 0 : wideNext(f, sym);
-          wide.set(st * 65536 + sym, n);
-        }
+        fail[n] = st === 0 ? 0 : this.next(f, symbol[n] ?? 0);
         queue[tail++] = n;
       }
     }
-    this.delta = delta;
-    this.fail = fail;
-    this.dict = dict;
-    this.wide = wide;
-    this.out = Array.from(outs, (o) => (o ? Int32Array.from(new Set(o)) : undefined));
+    const out = new Array<Int32Array | undefined>(states).fill(undefined);
+    for (const [st, list] of own) out[st] = Int32Array.from(new Set(list));
+    this.out = out;
+  }
+
+  /** The state after reading `sym` in state `s` (ASCII classes are below `width`). */
+  private next(s: number, sym: number): number {
+    const { delta, width, row, firstChild, nextSibling, symbol, fail } = this;
+    for (let st = s; ; st = fail[st] ?? 0) {
+      const r = row[st] ?? -1;
+      if (r >= 0 && sym < width) return delta[r * width + sym] ?? 0;
+      for (let n = firstChild[st] ?? -1; n !== -1; n = nextSibling[n] ?? -1) {
+        if (symbol[n] === sym) return n;
+      }
+      if (st === 0) return 0;
+    }
   }
 
   private lower(c: number): number {
@@ -142,28 +184,19 @@ export class LiteralScanner {
    * marked for the first time in this generation to `found`.
    */
   scan(text: string, marks: Int32Array, gen: number, found: number[]): void {
-    const { delta, width, ascii, out, wide, fail, dict } = this;
+    const { delta, width, ascii, out, dict, row } = this;
     let s = 0;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
-      if (c < 128) s = delta[s * width + (ascii[c] ?? 0)] ?? 0;
+      let sym: number;
+      if (c < 128) sym = ascii[c] ?? 0;
       else {
+        // Lowercased on the fly; a unit whose lowercase is ASCII (the Kelvin sign) reads as that letter.
         const l = this.lower(c);
-        if (l < 128) {
-          s = delta[s * width + (ascii[l] ?? 0)] ?? 0; // e.g. the Kelvin sign lowercases to 'k'
-          if (out[s] !== undefined || dict[s] !== -1) emit(s, out, dict, marks, gen, found);
-          continue;
-        }
-        for (;;) {
-          const n = wide.get(s * 65536 + l);
-          if (n !== undefined) {
-            s = n;
-            break;
-          }
-          if (s === 0) break;
-          s = fail[s] ?? 0;
-        }
+        sym = l < 128 ? (ascii[l] ?? 0) : l;
       }
+      const r = row[s] ?? -1;
+      s = r >= 0 && sym < width ? (delta[r * width + sym] ?? 0) : this.next(s, sym);
       if (out[s] !== undefined || dict[s] !== -1) emit(s, out, dict, marks, gen, found);
     }
   }

@@ -113,9 +113,11 @@ const alertQuery = {
 
 const eventQuery = {
   type: 'object',
-  required: ['tenant'],
   properties: {
-    tenant: { type: 'string' },
+    tenant: {
+      type: 'string',
+      description: 'required for provider users; customers default to their own',
+    },
     from: { type: 'string' },
     to: { type: 'string' },
     host: { type: 'string' },
@@ -715,7 +717,7 @@ export function detectionRoutes(deps: ApiDeps) {
       async (
         req: FastifyRequest<{
           Querystring: {
-            tenant: string;
+            tenant?: string;
             from?: string;
             to?: string;
             host?: string;

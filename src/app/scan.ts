@@ -39,6 +39,12 @@ export interface ScanOptions {
    */
   readonly ruleCache?: string | false;
   readonly onProgress?: (p: ScanProgress) => void;
+  /**
+   * Called in the coordinator with each batch of rule hits as the workers report them (before
+   * correlation and the level filter; the same objects `detections` will hold), so that a caller can
+   * prepare its output while the scan runs.
+   */
+  readonly onDetections?: (batch: readonly Detection[]) => void;
 }
 
 export interface ScanProgress {
@@ -144,17 +150,14 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
       if (!report) continue;
       const done = scanInput(input, report, opts.format ?? 'auto', pool, (r) => {
         records += r.records;
+        const batch: Detection[] = [];
         for (const d of r.detections) {
           const rule = ruleRefs[d.rule];
           if (rule)
-            detections.push({
-              rule,
-              kind: 'event',
-              ts: d.ts,
-              events: d.events,
-              matched: d.matched,
-            });
+            batch.push({ rule, kind: 'event', ts: d.ts, events: d.events, matched: d.matched });
         }
+        for (const d of batch) detections.push(d);
+        if (batch.length > 0) opts.onDetections?.(batch);
         progress();
       }).then(() => {
         filesDone++;
@@ -174,15 +177,20 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
       started,
       `inputs read and matched: ${records} records (coordinator busy ${(elu.active / 1000).toFixed(2)} s, workers ${busy})`,
     );
-  } finally {
+  } catch (err) {
     await pool.close();
+    throw err;
   }
 
+  // The workers stop while the hits are correlated and sorted.
+  const closing = pool.close();
   const minRank = levelRank(opts.minLevel ?? 'informational');
-  trace(started, 'workers closed');
   const reported = correlate(pool.loaded.correlations, detections)
     .filter((d) => levelRank(d.rule.level) >= minRank)
     .sort(byTime);
+  trace(started, 'hits correlated and sorted');
+  await closing;
+  trace(started, 'workers closed');
   return {
     detections: reported,
     files: [...files.values()],

@@ -36,6 +36,16 @@ function serve(data: string): Promise<{ proc: ChildProcess; url: string }> {
   });
 }
 
+/** Resolves when the process has exited, also when it already had (the 'exit' event may be gone). */
+function exited(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    proc.once('exit', () => {
+      resolve();
+    });
+  });
+}
+
 async function json(url: string, init: RequestInit): Promise<Record<string, unknown>> {
   const res = await fetch(url, init);
   const body = (await res.json()) as Record<string, unknown>;
@@ -120,6 +130,7 @@ describe('durability', () => {
               method: 'POST',
               headers: { authorization: `ApiKey ${key}`, 'content-type': 'application/x-ndjson' },
               body: batch.map(event).join('\n'),
+              signal: AbortSignal.timeout(15_000),
             });
             if (res.status === 200) {
               const r = (await res.json()) as { accepted: number };
@@ -135,13 +146,13 @@ describe('durability', () => {
       killed = true;
       first.proc.kill('SIGKILL');
       await senders;
-      await new Promise((r) => first.proc.once('exit', r));
+      await exited(first.proc);
       expect(acked.size).toBeGreaterThan(1000);
 
       // Restart: the pipeline detects what was stored but not detected before the kill, then listens.
       const second = await serve(data);
       second.proc.kill('SIGTERM');
-      await new Promise((r) => second.proc.once('exit', r));
+      await exited(second.proc);
 
       const db = new Database(join(data, 'vigil.db'), { readonly: true });
       try {

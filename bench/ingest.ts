@@ -305,7 +305,7 @@ async function main(): Promise<void> {
     );
 
     // B. paced at the target: latency at that load
-    const b = await load(server.url, key, lines, SECONDS, SENDERS, TARGET, pass);
+    const b = await load(server.url, key, lines, SECONDS, SENDERS * 2, TARGET, pass);
     const drainB = await drain();
     const h2 = await latency(server.url, token);
     console.log(

@@ -124,7 +124,13 @@ export function ingestRoutes(deps: ApiDeps) {
           return;
         }
         const length = Number(req.headers['content-length'] ?? NaN);
-        const cost = Number.isFinite(length) ? Math.max(length, 1) : deps.limits.maxBodyBytes;
+        // A declared length over the body limit is refused unread (413): it costs at most the limit. A
+        // chunked body is charged a quarter of the limit: at most four times as many of them are read
+        // at once as fit in the budget, each cut off at the limit.
+        const max = deps.limits.maxBodyBytes;
+        const cost = Number.isFinite(length)
+          ? Math.min(Math.max(length, 1), max)
+          : Math.ceil(max / 4);
         if (inflight > 0 && inflight + cost > deps.limits.maxInflightBytes) {
           next(
             new VigilError(

@@ -314,19 +314,25 @@ async function main(): Promise<void> {
 
     // C. overload at 5x the sustained rate
     peak = rssMiB(pid).rss;
+    const rssEachSecond: number[] = [];
+    const perSecond = setInterval(() => {
+      rssEachSecond.push(Math.round(rssMiB(pid).rss));
+    }, 1000);
     const c = await load(
       server.url,
       key,
       lines,
       10,
-      SENDERS * 4,
+      SENDERS * 8,
       Math.max(TARGET, sustained) * 5,
       pass,
     );
+    clearInterval(perSecond);
     const drainC = await drain();
     console.log(
       `C overload at ${Math.round(Math.max(TARGET, sustained) * 5)} ev/s offered: ${Math.round(c.acked / c.seconds)} ev/s acknowledged, ${c.busy} requests answered 429, ${c.errors} errors; peak RSS ${peak.toFixed(0)} MiB; drained ${drainC.toFixed(1)} s after`,
     );
+    console.log(`  server RSS each second of C (MiB): ${rssEachSecond.join(' ')}`);
     const stored = (await api(server.url, 'GET', '/api/v1/alerts?tenant=bench&limit=1', token)) as {
       alerts: unknown[];
     };

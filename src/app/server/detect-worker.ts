@@ -61,7 +61,7 @@ async function main(): Promise<void> {
 
   // Stored events waiting for detection, in seq order right after the cursor. Past QUEUE_MAX they are
   // dropped from memory and detection reads the backlog back from the store until it has caught up.
-  const QUEUE_MAX = 20_000;
+  const QUEUE_MAX = 10_000;
   let queue: StoredEvent[] = [];
   let queueStart = 0;
   let fromStore = false;

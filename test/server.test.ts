@@ -348,4 +348,78 @@ describe('vigil serve', () => {
       body: { enabled: true },
     });
   });
+
+  it('takes triage uploads larger than a shipper request, gzip-encoded, in their own size limit', async () => {
+    const dir2 = mkdtempSync(join(tmpdir(), 'vigil-upload-'));
+    const small = await startServer(
+      loadServerConfig({
+        env: { VIGIL_ADMIN_PASSWORD: 'correct horse battery' },
+        flags: { data: dir2, port: 0, maxBodyBytes: 256 << 10, maxUploadBytes: 8 << 20 },
+      }),
+      () => undefined,
+    );
+    try {
+      const post = (path: string, init: RequestInit) => fetch(small.url + path, init);
+      const token = (
+        (await (
+          await post('/api/v1/login', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ name: 'admin', password: 'correct horse battery' }),
+          })
+        ).json()) as { token: string }
+      ).token;
+      const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      await post('/api/v1/tenants', {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ name: 'IR', id: 'ir' }),
+      });
+      const k = (
+        (await (
+          await post('/api/v1/tenants/ir/keys', { method: 'POST', headers: auth, body: '{}' })
+        ).json()) as { key: string }
+      ).key;
+      const evtx = readFileSync(
+        join(
+          import.meta.dirname,
+          '..',
+          '..',
+          'shared',
+          'data',
+          'evtx',
+          'omerbenamram-evtx-samples',
+          'samples',
+          '2-vss_0-Microsoft-Windows-RemoteDesktopServices-RdpCoreTS%4Operational.evtx',
+        ),
+      );
+      expect(evtx.length).toBeGreaterThan(256 << 10);
+      const up = await post('/api/v1/upload?name=rdp.evtx', {
+        method: 'POST',
+        headers: { authorization: `ApiKey ${k}`, 'content-encoding': 'gzip' },
+        body: gzipSync(evtx),
+      });
+      expect(up.status).toBe(200);
+      const r = (await up.json()) as { records: number; stored: number };
+      expect(r.records).toBeGreaterThan(100);
+      expect(r.stored).toBe(r.records);
+      // a shipper request of the same size is over the body limit
+      const big = await post('/api/v1/ingest', {
+        method: 'POST',
+        headers: { authorization: `ApiKey ${k}` },
+        body: evtx,
+      });
+      expect(big.status).toBe(413);
+      // and an upload past its own limit is refused, compressed or not
+      const bomb = await post('/api/v1/upload?name=bomb.evtx', {
+        method: 'POST',
+        headers: { authorization: `ApiKey ${k}`, 'content-encoding': 'gzip' },
+        body: gzipSync(Buffer.alloc(9 << 20)),
+      });
+      expect(bomb.status).toBe(413);
+    } finally {
+      await small.close();
+      rmSync(dir2, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -28,6 +28,8 @@ export interface ApiLimits {
   readonly maxBodyBytes: number;
   /** Largest single field value kept whole. */
   readonly maxFieldBytes: number;
+  /** Largest file sent to `/api/v1/upload` (after decompression). */
+  readonly maxUploadBytes: number;
   /** Largest uploaded Sigma rule. */
   readonly maxRuleBytes: number;
   /** Most request body bytes being read and parsed at once across ingest requests; past it, 429. */

@@ -11,6 +11,7 @@ import {
   bulkRecords,
   bulkResponse,
   decodeBody,
+  decodeBytes,
   ES_HEADERS,
   esProbe,
   eventsFromRead,
@@ -195,77 +196,119 @@ export function ingestRoutes(deps: ApiDeps) {
       },
     );
 
-    // Incident-response triage: one file per request (EVTX, JSON, syslog, auditd, Zeek), `?name=` its file name.
-    app.post(
-      '/api/v1/upload',
-      {
-        schema: {
-          tags: ['ingest'],
-          summary:
-            'Upload one log file (EVTX, JSON/NDJSON, syslog, auditd, Zeek; gzip or zip accepted). Needs an ingest key.',
-          querystring: {
-            type: 'object',
-            required: ['name'],
-            properties: {
-              name: { type: 'string', minLength: 1, maxLength: 500 },
-              format: {
-                type: 'string',
-                enum: ['auto', 'evtx', 'json', 'syslog', 'auditd', 'zeek'],
+    // Incident-response triage: one file per request (EVTX, JSON, syslog, auditd, Zeek), `?name=` its file
+    // name. Files may be far larger than a shipper's request: its own body limit, `max_upload_bytes`.
+    void app.register((up: FastifyInstance, _opts: unknown, registered: (err?: Error) => void) => {
+      up.removeAllContentTypeParsers();
+      up.addContentTypeParser(
+        '*',
+        { parseAs: 'buffer', bodyLimit: deps.limits.maxUploadBytes },
+        (
+          _req: FastifyRequest,
+          body: Buffer | string,
+          done: (err: Error | null, body?: unknown) => void,
+        ) => {
+          done(null, typeof body === 'string' ? Buffer.from(body) : body);
+        },
+      );
+      up.post(
+        '/api/v1/upload',
+        {
+          schema: {
+            tags: ['ingest'],
+            summary:
+              'Upload one log file (EVTX, JSON/NDJSON, syslog, auditd, Zeek; gzip or zip accepted). Needs an ingest key.',
+            querystring: {
+              type: 'object',
+              required: ['name'],
+              properties: {
+                name: { type: 'string', minLength: 1, maxLength: 500 },
+                format: {
+                  type: 'string',
+                  enum: ['auto', 'evtx', 'json', 'syslog', 'auditd', 'zeek'],
+                },
               },
             },
+            security: [{ ingestKey: [] }],
           },
-          security: [{ ingestKey: [] }],
         },
-      },
-      async (
-        req: FastifyRequest<{
-          Querystring: {
-            name: string;
-            format?: 'auto' | 'evtx' | 'json' | 'syslog' | 'auditd' | 'zeek';
-          };
-        }>,
-        reply: FastifyReply,
-      ) => {
-        const key = requireKey(req);
-        const body = req.body;
-        const bytes = body instanceof Uint8Array ? body : new Uint8Array(0);
-        const name = req.query.name.replace(/[\\/]/g, '_');
-        const at = receivedAt();
-        const problems: Issue[] = [];
-        let records = 0;
-        let stored = 0;
-        let accepted = 0;
-        for (const batch of readBytes(bytes, name, {
-          tenant: key.tenant,
-          format: req.query.format ?? 'auto',
-          referenceTime: at,
-        })) {
-          records += batch.events.length;
-          problems.push(...batch.issues);
-          const events: NewEvent[] = eventsFromRead(batch.events, {
+        async (
+          req: FastifyRequest<{
+            Querystring: {
+              name: string;
+              format?: 'auto' | 'evtx' | 'json' | 'syslog' | 'auditd' | 'zeek';
+            };
+          }>,
+          reply: FastifyReply,
+        ) => {
+          const key = requireKey(req);
+          const body = req.body;
+          let bytes: Uint8Array = body instanceof Uint8Array ? body : new Uint8Array(0);
+          const encoding = req.headers['content-encoding'];
+          if (typeof encoding === 'string' && encoding !== '' && encoding !== 'identity') {
+            const decoded = decodeBytes(bytes, {
+              contentEncoding: encoding,
+              maxBytes: deps.limits.maxUploadBytes,
+            });
+            if (!decoded.ok) {
+              const first = decoded.issues[0];
+              throw new VigilError(
+                first?.code ?? 'INGEST_BAD_ENCODING',
+                first?.message ?? 'unreadable body',
+              );
+            }
+            bytes = decoded.value;
+          }
+          const name = req.query.name.replace(/[\\/]/g, '_');
+          const at = receivedAt();
+          const problems: Issue[] = [];
+          let records = 0;
+          let stored = 0;
+          let accepted = 0;
+          for (const batch of readBytes(bytes, name, {
             tenant: key.tenant,
-            receiver: 'upload',
-            receivedAt: at,
+            format: req.query.format ?? 'auto',
+            referenceTime: at,
+          })) {
+            records += batch.events.length;
+            problems.push(...batch.issues);
+            const events: NewEvent[] = eventsFromRead(batch.events, {
+              tenant: key.tenant,
+              receiver: 'upload',
+              receivedAt: at,
+              file: name,
+            });
+            accepted += events.length;
+            // A triage upload is one request for a whole file: while the queue is full, wait (up to
+            // five minutes) instead of failing half way.
+            for (let waited = 0; ; waited += 100) {
+              try {
+                stored += (await sink.submit(events)).stored;
+                break;
+              } catch (e) {
+                if (!(e instanceof VigilError) || e.code !== 'INGEST_BUSY' || waited >= 300_000)
+                  throw e;
+                await new Promise((r) => setTimeout(r, 100));
+              }
+            }
+          }
+          return reply.status(records === 0 && problems.length > 0 ? 400 : 200).send({
             file: name,
+            records,
+            accepted,
+            stored,
+            duplicates: accepted - stored,
+            errors: problems.length,
+            problems: problems.slice(0, 100).map((p) => ({
+              ...issueJson(p),
+              ...(p.at?.record === undefined ? {} : { record: p.at.record }),
+              ...(p.at?.offset === undefined ? {} : { offset: p.at.offset }),
+            })),
           });
-          accepted += events.length;
-          stored += (await sink.submit(events)).stored;
-        }
-        return reply.status(records === 0 && problems.length > 0 ? 400 : 200).send({
-          file: name,
-          records,
-          accepted,
-          stored,
-          duplicates: accepted - stored,
-          errors: problems.length,
-          problems: problems.slice(0, 100).map((p) => ({
-            ...issueJson(p),
-            ...(p.at?.record === undefined ? {} : { record: p.at.record }),
-            ...(p.at?.offset === undefined ? {} : { offset: p.at.offset }),
-          })),
-        });
-      },
-    );
+        },
+      );
+      registered();
+    });
 
     // Elasticsearch-compatible endpoints.
     const es = { config: { errorShape: 'es' as const }, schema: { hide: true } };

@@ -23,6 +23,8 @@ export interface ServerConfig {
   readonly maxBodyBytes: number;
   readonly maxFieldBytes: number;
   readonly maxRuleBytes: number;
+  /** Largest triage upload (`/api/v1/upload`, `vigil send`), after decompression. */
+  readonly maxUploadBytes: number;
   /** Ingest body bytes being read and parsed at once before ingest answers 429. */
   readonly maxInflightBytes: number;
   /** Events accepted but not yet through detection before ingest answers 429. */
@@ -49,6 +51,7 @@ export const DEFAULTS: ServerConfig = {
   maxBodyBytes: 32 << 20,
   maxFieldBytes: 1 << 20,
   maxRuleBytes: 1 << 20,
+  maxUploadBytes: 512 << 20,
   maxInflightBytes: 64 << 20,
   maxBacklog: 200_000,
   detectBatch: 1000,
@@ -69,6 +72,7 @@ const KEYS = {
   max_body_bytes: ['maxBodyBytes', 'size'],
   max_field_bytes: ['maxFieldBytes', 'size'],
   max_rule_bytes: ['maxRuleBytes', 'size'],
+  max_upload_bytes: ['maxUploadBytes', 'size'],
   max_inflight_bytes: ['maxInflightBytes', 'size'],
   max_backlog: ['maxBacklog', 'count'],
   detect_batch: ['detectBatch', 'count'],

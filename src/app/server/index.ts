@@ -156,6 +156,7 @@ export async function startServer(
         maxBodyBytes: cfg.maxBodyBytes,
         maxFieldBytes: cfg.maxFieldBytes,
         maxRuleBytes: cfg.maxRuleBytes,
+        maxUploadBytes: cfg.maxUploadBytes,
         maxInflightBytes: cfg.maxInflightBytes,
       },
       version: VERSION,

@@ -72,7 +72,38 @@ const MAX_REPORTED = 100;
  */
 export function decodeBody(body: Uint8Array, opts: DecodeBodyOptions): Result<string> {
   const file = opts.name ?? 'request body';
-  if (body.length === 0) return ok(''); // an empty body is empty whatever its header says
+  const inflated = decodeBytes(body, opts);
+  if (!inflated.ok) return inflated;
+  const bytes = inflated.value;
+  if (isUtf16(bytes)) return decodeUtf16(bytes, file);
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    if (opts.invalidUtf8 === 'replace') {
+      const lossy = lossyUtf8.decode(bytes);
+      const warnings = invalidUtf8Issues(bytes, file);
+      return ok(lossy.charCodeAt(0) === 0xfeff ? lossy.slice(1) : lossy, warnings);
+    }
+    const at = firstInvalidUtf8(bytes);
+    return fail([
+      issue('INGEST_BAD_ENCODING', `not UTF-8: invalid byte sequence at byte offset ${at}`, file, {
+        offset: at,
+      }),
+    ]);
+  }
+  // ignoreBOM: false makes the decoder drop a leading BOM already; this covers a BOM after a BOM
+  return ok(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+}
+
+/**
+ * The body's bytes with its content codings undone (gzip also when only its magic says so), for binary
+ * uploads (EVTX, zip). Output beyond `maxBytes` stops the inflater at once (INGEST_TOO_LARGE); a corrupt
+ * stream or an unknown coding is INGEST_BAD_ENCODING.
+ */
+export function decodeBytes(body: Uint8Array, opts: DecodeBodyOptions): Result<Uint8Array> {
+  const file = opts.name ?? 'request body';
+  if (body.length === 0) return ok(body); // an empty body is empty whatever its header says
   const codings = (opts.contentEncoding ?? '')
     .split(',')
     .map((c) => c.trim().toLowerCase())
@@ -96,25 +127,7 @@ export function decodeBody(body: Uint8Array, opts: DecodeBodyOptions): Result<st
       return fail([issue('INGEST_BAD_ENCODING', `corrupt ${coding} stream: ${why}`, file)]);
     }
   }
-  if (isUtf16(bytes)) return decodeUtf16(bytes, file);
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    if (opts.invalidUtf8 === 'replace') {
-      const lossy = lossyUtf8.decode(bytes);
-      const warnings = invalidUtf8Issues(bytes, file);
-      return ok(lossy.charCodeAt(0) === 0xfeff ? lossy.slice(1) : lossy, warnings);
-    }
-    const at = firstInvalidUtf8(bytes);
-    return fail([
-      issue('INGEST_BAD_ENCODING', `not UTF-8: invalid byte sequence at byte offset ${at}`, file, {
-        offset: at,
-      }),
-    ]);
-  }
-  // ignoreBOM: false makes the decoder drop a leading BOM already; this covers a BOM after a BOM
-  return ok(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  return ok(bytes);
 }
 
 function isTooLarge(e: unknown): boolean {

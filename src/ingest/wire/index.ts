@@ -3,7 +3,7 @@
  * records to stored events (entities, ids), Elasticsearch `_bulk` and probes, Splunk HEC. Pure
  * functions of their inputs; nothing here knows about HTTP frameworks.
  */
-export { ACCEPTED_CODINGS, decodeBody, unsupportedCoding } from './body.ts';
+export { ACCEPTED_CODINGS, decodeBody, decodeBytes, unsupportedCoding } from './body.ts';
 export type { DecodeBodyOptions } from './body.ts';
 export { MAX_JSON_DEPTH, parseJsonRecords, parseJsonValue } from './json.ts';
 export type { JsonRecord, JsonRecordsOptions } from './json.ts';

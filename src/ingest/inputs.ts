@@ -2,7 +2,8 @@
  * The input layer of `vigil scan`: expands the paths a user names into inputs — files,
  * directories walked recursively, zip entries read in place, gzip decompressed on load.
  */
-import { open, readFile, readdir, realpath, stat } from 'node:fs/promises';
+import { closeSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Issue } from '../core/index.ts';
 import { formatFromName } from './detect.ts';
@@ -58,9 +59,11 @@ async function expand(
   /** Real paths of the directories walked so far, so a symlink loop is walked once. */
   seen: Set<string>,
 ): Promise<void> {
+  // Synchronous on purpose: listing thousands of small files through one awaited call per stat, open and
+  // read took ~0.25 s for 1,250 files, ~20× the synchronous calls.
   let info;
   try {
-    info = await stat(path);
+    info = statSync(path);
   } catch (e) {
     issues.push(ioIssue(path, e));
     return;
@@ -68,7 +71,7 @@ async function expand(
   if (info.isDirectory()) {
     let names: string[];
     try {
-      const real = await realpath(path);
+      const real = realpathSync(path);
       if (seen.has(real)) {
         issues.push(
           makeIssue(
@@ -81,7 +84,9 @@ async function expand(
         return;
       }
       seen.add(real);
-      names = (await readdir(path)).filter((n) => !n.startsWith('.')).sort();
+      names = readdirSync(path)
+        .filter((n) => !n.startsWith('.'))
+        .sort();
     } catch (e) {
       issues.push(ioIssue(path, e));
       return;
@@ -93,7 +98,7 @@ async function expand(
   const mtime = info.mtimeMs;
   let magic: Uint8Array;
   try {
-    magic = await head(path, 4);
+    magic = head(path, 4);
   } catch (e) {
     issues.push(ioIssue(path, e));
     return;
@@ -194,14 +199,14 @@ function withHint(path: string, ref: InputRef): InputRef {
     : { ...ref, format: hint };
 }
 
-async function head(path: string, n: number): Promise<Uint8Array> {
-  const fh = await open(path, 'r');
+function head(path: string, n: number): Uint8Array {
+  const fd = openSync(path, 'r');
   try {
     const buf = new Uint8Array(n);
-    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    const bytesRead = readSync(fd, buf, 0, n, 0);
     return buf.subarray(0, bytesRead);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 

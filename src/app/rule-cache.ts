@@ -87,6 +87,16 @@ export function sliceKey(setup: WorkerSetup): string {
   return hash.digest('hex');
 }
 
+/**
+ * The key of the prefilters of a rule set: its slices' keys, in order. The prefilters are a function of
+ * the compiled rules, so the same slices always give the same ones.
+ */
+export function prefilterKey(sliceKeys: readonly string[]): string {
+  const hash = createHash('sha256').update(`${FORMAT}\0prefilters`);
+  for (const k of sliceKeys) hash.update('\0').update(k);
+  return hash.digest('hex');
+}
+
 /** Reads the entry for `key` into shared memory, or undefined (absent or unreadable). */
 export function readEntry(dir: string, key: string): SharedArrayBuffer | undefined {
   let fd: number | undefined;

@@ -73,8 +73,17 @@ export interface WireDetection extends Omit<Detection, 'rule' | 'kind' | 'group'
 
 export type ToWorker =
   | ScanTask
-  /** Every worker's compiled part (`v8.serialize`d `CompiledPart`), indexed by part number. */
-  | { readonly type: 'link'; readonly parts: readonly SharedArrayBuffer[] }
+  /**
+   * Every worker's compiled part (`v8.serialize`d `CompiledPart`), indexed by part number, and the cache
+   * key of the prefilters of this rule set (when the rule cache is on).
+   */
+  | {
+      readonly type: 'link';
+      readonly parts: readonly SharedArrayBuffer[];
+      readonly prefilterKey?: string;
+    }
+  /** Cache the prefilters built so far (when some were new); the worker answers `saved`. */
+  | { readonly type: 'save-prefilters' }
   | { readonly type: 'stop' };
 
 export type FromWorker =
@@ -88,6 +97,8 @@ export type FromWorker =
       /** Problems reading the slice's files (worker 0 adds those every slice shares). */
       readonly issues: readonly Issue[];
       readonly steps: Steps;
+      /** The slice's cache key (when the rule cache is on). */
+      readonly key?: string;
     }
   | {
       readonly type: 'ready';
@@ -99,6 +110,7 @@ export type FromWorker =
       readonly rules?: readonly RuleRef[];
     }
   | { readonly type: 'setup-failed'; readonly message: string }
+  | { readonly type: 'saved' }
   | {
       readonly type: 'result';
       readonly id: number;

@@ -5,10 +5,10 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { parseEvtx } from '../ingest/evtx/index.ts';
 import { readBytes } from '../ingest/index.ts';
 import type { Issue, ReadBatch, RuleRef } from '../core/index.ts';
-import { locateIn, type CompiledPart, type Locate } from '../detect/index.ts';
+import { locateIn, type CompiledPart, type Locate, type PrefilterData } from '../detect/index.ts';
 import { compileSlice, linkDetector, type BuiltDetector } from './detector.ts';
 import { readTextFiles, ruleSetup } from './files.ts';
-import { readEntry, sliceKey, writeEntry } from './rule-cache.ts';
+import { prefilterKey, readEntry, sliceKey, writeEntry } from './rule-cache.ts';
 import {
   isEvtxInput,
   type FromWorker,
@@ -38,8 +38,16 @@ const { setup, issues: readIssues } = await ruleSetup(init.ruleDirs, init.builti
 let detector: BuiltDetector | undefined;
 /** Each rule's position in the rule set, which is how hits name their rule to the coordinator. */
 const ruleIndex = new Map<RuleRef, number>();
+/** The prefilters taken from the cache, and the key to save them under (when the rule cache is on). */
+let prefilterCache: { key: string; loaded: ReadonlyMap<string, PrefilterData> } | undefined;
 try {
-  detector = await loadDetector();
+  const loaded = await loadDetector();
+  detector = loaded.detector;
+  if (loaded.prefilterKey !== undefined) {
+    prefilterCache = { key: loaded.prefilterKey, loaded: readPrefilters(loaded.prefilterKey) };
+    detector.ruleset.usePrefilters(prefilterCache.loaded);
+    step('prefilters');
+  }
   const refs = detector.ruleset.rules.map((r) => r.ref);
   refs.forEach((ref, i) => ruleIndex.set(ref, i));
   step('ready');
@@ -67,7 +75,7 @@ interface SliceEntry {
  * Compiles this worker's slice of the rules (or takes it from the cache), trades compiled slices with
  * the other workers, and links them all.
  */
-async function loadDetector(): Promise<BuiltDetector> {
+async function loadDetector(): Promise<{ detector: BuiltDetector; prefilterKey?: string }> {
   step('read');
   const key = init.cacheDir === undefined ? undefined : sliceKey(setup);
   let bytes = key === undefined ? undefined : readEntry(init.cacheDir ?? '', key);
@@ -98,27 +106,60 @@ async function loadDetector(): Promise<BuiltDetector> {
   const locate: Locate = (file, docIndex, path) =>
     here(file, docIndex, path) ?? locateOnDisk(file, docIndex, path);
   if (init.parts === 1) {
-    send({ type: 'compiled', issues: readIssues, steps });
-    return linkDetector([own.part], locate, own.issues);
+    send({ type: 'compiled', issues: readIssues, steps, ...(key ? { key } : {}) });
+    return {
+      detector: linkDetector([own.part], locate, own.issues),
+      ...(key ? { prefilterKey: prefilterKey([key]) } : {}),
+    };
   }
-  const linked = new Promise<readonly SharedArrayBuffer[]>((resolve) => {
+  const linked = new Promise<Extract<ToWorker, { type: 'link' }>>((resolve) => {
     const onLink = (msg: ToWorker): void => {
       if (msg.type !== 'link') return;
       port.off('message', onLink);
-      resolve(msg.parts);
+      resolve(msg);
     };
     port.on('message', onLink);
   });
   step('sent');
-  send({ type: 'compiled', ...(bytes ? { part: bytes } : {}), issues: readIssues, steps });
-  const buffers = await linked;
+  send({
+    type: 'compiled',
+    ...(bytes ? { part: bytes } : {}),
+    issues: readIssues,
+    steps,
+    ...(key ? { key } : {}),
+  });
+  const link = await linked;
   step('received');
   const ownPart = own.part;
-  const parts = buffers.map((b, i) =>
+  const parts = link.parts.map((b, i) =>
     i === init.part ? ownPart : (deserialize(new Uint8Array(b)) as SliceEntry).part,
   );
   step('deserialised');
-  return linkDetector(parts, locate, own.issues);
+  return {
+    detector: linkDetector(parts, locate, own.issues),
+    ...(link.prefilterKey !== undefined ? { prefilterKey: link.prefilterKey } : {}),
+  };
+}
+
+/** Cached prefilters of this rule set (none when absent or unreadable). */
+function readPrefilters(key: string): ReadonlyMap<string, PrefilterData> {
+  const bytes = readEntry(init.cacheDir ?? '', key);
+  if (!bytes) return new Map();
+  try {
+    const value: unknown = deserialize(new Uint8Array(bytes));
+    return value instanceof Map ? (value as Map<string, PrefilterData>) : new Map();
+  } catch {
+    return new Map();
+  }
+}
+
+/** Caches the prefilters built so far, with those read from the cache, when this scan built new ones. */
+function savePrefilters(): void {
+  if (!prefilterCache || !detector) return;
+  const { key, loaded } = prefilterCache;
+  const built = detector.ruleset.builtPrefilters();
+  if ([...built.keys()].every((route) => loaded.has(route))) return;
+  writeEntry(init.cacheDir ?? '', key, serialize(new Map([...loaded, ...built])));
 }
 
 function locateOnDisk(
@@ -191,6 +232,14 @@ function run(task: ScanTask, ruleset: BuiltDetector['ruleset']): void {
 
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'link') return;
+  if (msg.type === 'save-prefilters') {
+    try {
+      savePrefilters();
+    } finally {
+      send({ type: 'saved' });
+    }
+    return;
+  }
   if (msg.type === 'stop') {
     send = () => undefined;
     port.close();

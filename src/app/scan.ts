@@ -11,7 +11,7 @@ import { levelRank, type Detection, type Issue, type Level, type RuleRef } from 
 import { evtxChunks } from '../ingest/evtx/index.ts';
 import { listInputs, type InputFormat, type InputRef } from '../ingest/index.ts';
 import { byTime, correlate, type LoadReport } from './detector.ts';
-import { ruleCacheDir } from './rule-cache.ts';
+import { prefilterKey, ruleCacheDir } from './rule-cache.ts';
 import type { CorrelationRule } from '../detect/index.ts';
 import {
   isEvtxInput,
@@ -70,6 +70,11 @@ export interface ScanResult {
   readonly records: number;
   readonly elapsedS: number;
   readonly rules: LoadReport;
+  /**
+   * Resolves once the worker threads have stopped. The result is complete before that: the first
+   * worker may still be writing the rule cache, which the process waits for before it exits.
+   */
+  readonly stopped: Promise<void>;
 }
 
 /** Records per EVTX task: a run of this many 64 KiB chunks goes to one worker. */
@@ -182,16 +187,21 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
     throw err;
   }
 
-  // The workers stop while the hits are correlated and sorted.
-  const closing = pool.close();
+  // The workers stop (the first one caching the prefilters it built) while the hits are correlated
+  // and sorted.
+  const closing = pool.close(cacheDir !== false);
   const minRank = levelRank(opts.minLevel ?? 'informational');
   const reported = correlate(pool.loaded.correlations, detections)
     .filter((d) => levelRank(d.rule.level) >= minRank)
     .sort(byTime);
   trace(started, 'hits correlated and sorted');
-  await closing;
-  trace(started, 'workers closed');
+  const stopped = closing.then(() => {
+    trace(started, 'workers closed');
+  });
+  // A caller that does not wait still gets every failure of the stop reported through `stopped`.
+  stopped.catch(() => undefined);
   return {
+    stopped,
     detections: reported,
     files: [...files.values()],
     inputIssues,
@@ -321,7 +331,13 @@ class WorkerPool {
       if (threads === 1) return;
       // Every worker's part, to every worker (shared memory: nothing is copied per worker).
       const parts = compiled.map((c) => c.part ?? new SharedArrayBuffer(0));
-      for (const w of workers) w.postMessage({ type: 'link', parts } satisfies ToWorker);
+      const keys = compiled.map((c) => c.key);
+      const link: ToWorker = {
+        type: 'link',
+        parts,
+        ...(keys.every((k) => k !== undefined) ? { prefilterKey: prefilterKey(keys) } : {}),
+      };
+      for (const w of workers) w.postMessage(link);
     };
     for (let i = 0; i < threads; i++) {
       const workerData: WorkerInit = { ...init, part: i };
@@ -449,6 +465,10 @@ class WorkerPool {
   }
 
   private onMessage(worker: Worker, msg: FromWorker): void {
+    if (msg.type === 'saved') {
+      this.saved?.();
+      return;
+    }
     if (msg.type !== 'result') return;
     const task = this.running.get(msg.id);
     this.running.delete(msg.id);
@@ -467,7 +487,25 @@ class WorkerPool {
     });
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops the workers. With `savePrefilters`, the first one first caches the prefilters it built (it
+   * answers `saved`; a worker that died or takes over 5 s is stopped anyway).
+   */
+  async close(savePrefilters = false): Promise<void> {
+    const first = this.workers[0];
+    if (savePrefilters && first) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 5000);
+        this.saved = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        first.once('exit', () => this.saved?.());
+        first.postMessage({ type: 'save-prefilters' } satisfies ToWorker);
+      });
+    }
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
+
+  private saved: (() => void) | undefined;
 }

@@ -415,6 +415,69 @@ detection:
     expect(set.match(ev('p3qqqr')).map((d) => d.rule.title)).toEqual(['R3']);
     expect(set.match(ev('nothing here'))).toEqual([]);
   });
+
+  it('takes the prefilters another rule set built (after a clone) and matches exactly as when it builds them', () => {
+    const files = Array.from({ length: 30 }, (_, i) => ({
+      file: `r${i}.yml`,
+      text: `title: R${i}
+id: 00000000-0000-4000-8000-${String(i).padStart(12, '0')}
+logsource: { product: windows, category: process_creation }
+detection:
+  sel:
+    CommandLine|contains: 'needle${i}x'
+  img:
+    Image|endswith: '\\tool${i % 7}.exe'
+  user:
+    User: 'ADMIN${i % 3}'
+  condition: sel or (img and user)
+`,
+    }));
+    const r = loadRules(files, { logsources: fixtureMap });
+    const rows: [string, string, string][] = [
+      ['a NEEDLE7X b needle12x', 'C:\\x\\tool1.exe', 'admin1'],
+      ['quiet', 'C:\\TOOL3.EXE', 'admin0'],
+      ['needle29x', 'C:\\y.exe', 'nobody'],
+      ['nothing here', 'C:\\tool6.exe', 'ADMIN2'],
+    ];
+    const events = rows.flatMap(([cl, image, user]) => [
+      event({
+        Channel: 'Microsoft-Windows-Sysmon/Operational',
+        EventID: 1,
+        CommandLine: cl,
+        Image: image,
+        User: user,
+      }),
+      event({
+        Channel: 'Security',
+        EventID: 4688,
+        CommandLine: cl,
+        NewProcessName: image,
+        User: user,
+      }),
+    ]);
+    const titles = (set: RuleSet) => events.map((e) => set.match(e).map((d) => d.rule.title));
+    const own = new RuleSet(r.rules);
+    const expected = titles(own);
+    expect(expected.flat().length).toBeGreaterThan(10);
+    const built = own.builtPrefilters();
+    expect([...built.keys()].sort()).toEqual([
+      'windows/process_creation/security-4688',
+      'windows/process_creation/sysmon',
+    ]);
+    const taker = new RuleSet(r.rules);
+    taker.usePrefilters(structuredClone(built));
+    expect(titles(taker)).toEqual(expected);
+    // It used the given data rather than building its own.
+    for (const [route, data] of taker.builtPrefilters())
+      expect(data).toBe(taker['knownPrefilters'].get(route));
+    // Data of another rule set (another size) is not used.
+    const small = new RuleSet(r.rules.slice(0, 10));
+    small.usePrefilters(structuredClone(built));
+    const alone = new RuleSet(r.rules.slice(0, 10));
+    expect(titles(small)).toEqual(titles(alone));
+    for (const [route, data] of small.builtPrefilters())
+      expect(data).not.toBe(small['knownPrefilters'].get(route));
+  });
 });
 
 describe('matched fields', () => {

@@ -8,7 +8,7 @@ import type { Cidr } from './cidr.ts';
 import { compileGlob } from './glob.ts';
 import type { CompiledFilter, CompiledRule, IrNode, ValueTest } from './ir.ts';
 import { EvalCtx, scalarText } from './event-context.ts';
-import { LiteralScanner, Prefilter, scannable } from './prefilter.ts';
+import { LiteralScanner, Prefilter, scannable, type PrefilterData } from './prefilter.ts';
 import { makeRegex, minRunLength, requiredLiterals } from './regex.ts';
 import type { SourceRoute } from './source.ts';
 
@@ -264,7 +264,7 @@ function keywordEval(
   const words = tests.every((t) => t.t === 'contains' && !t.cased && scannable(t.s))
     ? tests.map((t) => (t as { s: string }).s)
     : [];
-  const scanner = new LiteralScanner(new Map(words.map((w) => [w, [0]])));
+  const scanner = LiteralScanner.build(new Map(words.map((w) => [w, [0]])));
   const marks = new Int32Array(1);
   const found: number[] = [];
   let gen = 0;
@@ -543,6 +543,8 @@ export class RuleSet {
   private readonly byChannel = new Map<string, Map<string, Group[]>>();
   private readonly scan: Group[] = [];
   private readonly stamps: Int32Array;
+  private readonly groups: Group[] = [];
+  private readonly knownPrefilters = new Map<string, PrefilterData>();
   private gen = 0;
 
   constructor(rules: readonly CompiledRule[], filters: readonly CompiledFilter[] = []) {
@@ -567,6 +569,7 @@ export class RuleSet {
       }
     });
     for (const g of groups.values()) {
+      this.groups.push(g);
       const channels = g.route.where['Channel'];
       if (channels && channels.length > 0) {
         g.accept = routeAccepts(g.route, INDEX_FIELDS);
@@ -618,16 +621,35 @@ export class RuleSet {
       rule: p.rule,
       tree: buildEval(p.cond, this.ctx),
     }));
+    const known = this.knownPrefilters.get(g.route.name);
     g.prefilter =
       entries.length < PREFILTER_MIN
         ? null
-        : new Prefilter(
-            g.pending.map((p) => p.cond),
-            this.ctx,
-          );
+        : known?.size === entries.length
+          ? Prefilter.fromData(known, this.ctx)
+          : Prefilter.build(
+              g.pending.map((p) => p.cond),
+              this.ctx,
+            );
     g.entries = entries;
     g.pending = [];
     return entries;
+  }
+
+  /**
+   * Prefilters built elsewhere for this same rule set (another worker's, or cached), by route name: a
+   * group takes its own when its first event comes instead of building it. Only the data of an identical
+   * rule set fits; a group whose size differs builds its own.
+   */
+  usePrefilters(prefilters: ReadonlyMap<string, PrefilterData>): void {
+    for (const [route, data] of prefilters) this.knownPrefilters.set(route, data);
+  }
+
+  /** The prefilters of the route groups built so far, by route name, as plain data. */
+  builtPrefilters(): Map<string, PrefilterData> {
+    const out = new Map<string, PrefilterData>();
+    for (const g of this.groups) if (g.prefilter) out.set(g.route.name, g.prefilter.toData());
+    return out;
   }
 
   /** Every rule the event satisfies, each once, in load order within a route. */

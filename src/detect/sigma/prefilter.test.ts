@@ -7,7 +7,7 @@ import type { IrNode } from './ir.ts';
 const BUDGETS = [undefined, 0, 64] as const;
 
 function found(words: string[], text: string, budget?: number): number[] {
-  const scanner = new LiteralScanner(new Map(words.map((w, i) => [w, [i]])), budget);
+  const scanner = LiteralScanner.build(new Map(words.map((w, i) => [w, [i]])), budget);
   const marks = new Int32Array(words.length);
   scanner.scan(text, marks, 1, []);
   return words.map((_w, i) => i).filter((i) => marks[i] === 1);

@@ -11,6 +11,22 @@ import { requiredLiterals } from './regex.ts';
 /** Dense-table entries (4 bytes each) a scanner may spend on its shallow states; deeper ones go sparse. */
 const DENSE_BUDGET = 1 << 20;
 
+/** A built LiteralScanner as plain data (typed arrays): what `toData` gives and `fromData` takes. */
+export interface ScannerData {
+  readonly width: number;
+  readonly ascii: Int32Array;
+  readonly delta: Int32Array;
+  readonly row: Int32Array;
+  readonly firstChild: Int32Array;
+  readonly nextSibling: Int32Array;
+  readonly symbol: Int32Array;
+  readonly fail: Int32Array;
+  readonly dict: Int32Array;
+  /** The owners of the words ending at state `s` are `owners[outStart[s]] … owners[outStart[s + 1] - 1]`. */
+  readonly outStart: Int32Array;
+  readonly owners: Int32Array;
+}
+
 /**
  * Aho-Corasick over lowercased literals; marks the owners of every literal found in a text. The text is
  * read case-insensitively (each UTF-16 unit lowercased on the fly), so callers need not lowercase it.
@@ -28,132 +44,51 @@ export class LiteralScanner {
   /** Dense row of each state, or -1 (a deep state). */
   private readonly row: Int32Array;
   /** ASCII code → class (both letter cases share one); 0 = used by no literal. */
-  private readonly ascii = new Int32Array(128);
-  /** The trie: each state's first child, next sibling and own symbol (ASCII class, or the UTF-16 unit). */
-  private readonly firstChild: Int32Array;
-  private readonly nextSibling: Int32Array;
-  private readonly symbol: Int32Array;
-  private readonly fail: Int32Array;
+  private readonly ascii: Int32Array;
   private readonly lowerCache = new Map<number, number>();
   /** Owners (entry indices) of the words that end exactly at each state. */
   private readonly out: (Int32Array | undefined)[];
   /** Output links: the nearest proper suffix state with words of its own, or -1. */
   private readonly dict: Int32Array;
+  private readonly data: ScannerData;
 
-  /** `denseBudget` bounds the dense table (entries); tests lower it to exercise the sparse states. */
-  constructor(words: ReadonlyMap<string, readonly number[]>, denseBudget = DENSE_BUDGET) {
-    let classes = 0;
-    let total = 1;
-    for (const w of words.keys()) {
-      total += w.length;
-      for (let i = 0; i < w.length; i++) {
-        const c = w.charCodeAt(i);
-        if (c < 128 && this.ascii[c] === 0) {
-          classes++;
-          this.ascii[c] = classes;
-          const up = String.fromCharCode(c).toUpperCase().charCodeAt(0);
-          if (up < 128) this.ascii[up] = classes;
-        }
-      }
+  private constructor(d: ScannerData) {
+    this.width = d.width;
+    this.ascii = d.ascii;
+    this.delta = d.delta;
+    this.row = d.row;
+    this.dict = d.dict;
+    this.data = d;
+    const out = new Array<Int32Array | undefined>(d.fail.length).fill(undefined);
+    for (let st = 0; st < d.fail.length; st++) {
+      const from = d.outStart[st] ?? 0;
+      const to = d.outStart[st + 1] ?? 0;
+      if (to > from) out[st] = d.owners.subarray(from, to);
     }
-    const width = classes + 1;
-    this.width = width;
-    // The trie, in arrays sized for the worst case (every character a new state).
-    const firstChild = new Int32Array(total).fill(-1);
-    const nextSibling = new Int32Array(total).fill(-1);
-    const symbol = new Int32Array(total);
-    const depth = new Int32Array(total);
-    const own = new Map<number, number[]>();
-    let states = 1;
-    for (const [w, owners] of words) {
-      let st = 0;
-      for (let i = 0; i < w.length; i++) {
-        const c = w.charCodeAt(i);
-        const sym = c < 128 ? (this.ascii[c] ?? 0) : c;
-        let n = firstChild[st] ?? -1;
-        while (n !== -1 && symbol[n] !== sym) n = nextSibling[n] ?? -1;
-        if (n === -1) {
-          n = states++;
-          symbol[n] = sym;
-          depth[n] = (depth[st] ?? 0) + 1;
-          nextSibling[n] = firstChild[st] ?? -1;
-          firstChild[st] = n;
-        }
-        st = n;
-      }
-      const list = own.get(st);
-      if (list) list.push(...owners);
-      else own.set(st, [...owners]);
-    }
-    this.firstChild = firstChild;
-    this.nextSibling = nextSibling;
-    this.symbol = symbol;
-
-    // The deepest level whose states, with all shallower ones, fit in the dense budget.
-    const perDepth: number[] = [];
-    for (let st = 0; st < states; st++) {
-      const d = depth[st] ?? 0;
-      perDepth[d] = (perDepth[d] ?? 0) + 1;
-    }
-    let denseDepth = -1;
-    for (let d = 0, sum = 0; d < perDepth.length; d++) {
-      sum += perDepth[d] ?? 0;
-      if (sum * width > denseBudget && d > 0) break;
-      denseDepth = d;
-    }
-    const row = new Int32Array(states).fill(-1);
-    let rows = 0;
-    const fail = new Int32Array(states);
-    const dict = new Int32Array(states).fill(-1);
-    this.row = row;
-    this.fail = fail;
-    this.dict = dict;
-    const queue = new Int32Array(states);
-    // Rows are handed out in breadth-first order as states are dequeued; count them first.
-    for (let st = 0; st < states; st++) if ((depth[st] ?? 0) <= denseDepth) rows++;
-    const delta = new Int32Array(rows * width);
-    this.delta = delta;
-    let nextRow = 0;
-    let tail = 1;
-    for (let q = 0; q < tail; q++) {
-      const st = queue[q] ?? 0;
-      const f = fail[st] ?? 0;
-      if (st !== 0) dict[st] = own.has(f) ? f : (dict[f] ?? -1);
-      if ((depth[st] ?? 0) <= denseDepth) {
-        // The failure state is shallower, so its row is complete: start from it, then add own edges.
-        const r = nextRow++;
-        row[st] = r;
-        const to = r * width;
-        if (st !== 0) {
-          const from = (row[f] ?? 0) * width;
-          for (let k = 0; k < width; k++) delta[to + k] = delta[from + k] ?? 0;
-        }
-        for (let n = firstChild[st] ?? -1; n !== -1; n = nextSibling[n] ?? -1) {
-          const sym = symbol[n] ?? 0;
-          if (sym < width) delta[to + sym] = n;
-        }
-      }
-      for (let n = firstChild[st] ?? -1; n !== -1; n = nextSibling[n] ?? -1) {
-        fail[n] = st === 0 ? 0 : this.next(f, symbol[n] ?? 0);
-        queue[tail++] = n;
-      }
-    }
-    const out = new Array<Int32Array | undefined>(states).fill(undefined);
-    for (const [st, list] of own) out[st] = Int32Array.from(new Set(list));
     this.out = out;
+  }
+
+  /** A scanner for `words` (lowercased literal → the entries it stands for). */
+  static build(
+    words: ReadonlyMap<string, readonly number[]>,
+    denseBudget = DENSE_BUDGET,
+  ): LiteralScanner {
+    return new LiteralScanner(scannerData(words, denseBudget));
+  }
+
+  /** A scanner from what `toData` gave (another thread's, or a cached one). */
+  static fromData(data: ScannerData): LiteralScanner {
+    return new LiteralScanner(data);
+  }
+
+  /** The scanner as plain data, safe to serialise. */
+  toData(): ScannerData {
+    return this.data;
   }
 
   /** The state after reading `sym` in state `s` (ASCII classes are below `width`). */
   private next(s: number, sym: number): number {
-    const { delta, width, row, firstChild, nextSibling, symbol, fail } = this;
-    for (let st = s; ; st = fail[st] ?? 0) {
-      const r = row[st] ?? -1;
-      if (r >= 0 && sym < width) return delta[r * width + sym] ?? 0;
-      for (let n = firstChild[st] ?? -1; n !== -1; n = nextSibling[n] ?? -1) {
-        if (symbol[n] === sym) return n;
-      }
-      if (st === 0) return 0;
-    }
+    return step(this.data, s, sym);
   }
 
   private lower(c: number): number {
@@ -199,6 +134,149 @@ export class LiteralScanner {
       s = r >= 0 && sym < width ? (delta[r * width + sym] ?? 0) : this.next(s, sym);
       if (out[s] !== undefined || dict[s] !== -1) emit(s, out, dict, marks, gen, found);
     }
+  }
+}
+
+/** Builds the automaton of `words`; see LiteralScanner. */
+function scannerData(
+  words: ReadonlyMap<string, readonly number[]>,
+  denseBudget: number,
+): ScannerData {
+  const ascii = new Int32Array(128);
+  let classes = 0;
+  let total = 1;
+  for (const w of words.keys()) {
+    total += w.length;
+    for (let i = 0; i < w.length; i++) {
+      const c = w.charCodeAt(i);
+      if (c < 128 && ascii[c] === 0) {
+        classes++;
+        ascii[c] = classes;
+        const up = String.fromCharCode(c).toUpperCase().charCodeAt(0);
+        if (up < 128) ascii[up] = classes;
+      }
+    }
+  }
+  const width = classes + 1;
+  // The trie, in arrays sized for the worst case (every character a new state).
+  const firstChild = new Int32Array(total).fill(-1);
+  const nextSibling = new Int32Array(total).fill(-1);
+  const symbol = new Int32Array(total);
+  const depth = new Int32Array(total);
+  const own = new Map<number, number[]>();
+  let states = 1;
+  for (const [w, owners] of words) {
+    let st = 0;
+    for (let i = 0; i < w.length; i++) {
+      const c = w.charCodeAt(i);
+      const sym = c < 128 ? (ascii[c] ?? 0) : c;
+      let n = firstChild[st] ?? -1;
+      while (n !== -1 && symbol[n] !== sym) n = nextSibling[n] ?? -1;
+      if (n === -1) {
+        n = states++;
+        symbol[n] = sym;
+        depth[n] = (depth[st] ?? 0) + 1;
+        nextSibling[n] = firstChild[st] ?? -1;
+        firstChild[st] = n;
+      }
+      st = n;
+    }
+    const list = own.get(st);
+    if (list) list.push(...owners);
+    else own.set(st, [...owners]);
+  }
+
+  // The deepest level whose states, with all shallower ones, fit in the dense budget.
+  const perDepth: number[] = [];
+  for (let st = 0; st < states; st++) {
+    const d = depth[st] ?? 0;
+    perDepth[d] = (perDepth[d] ?? 0) + 1;
+  }
+  let denseDepth = -1;
+  for (let d = 0, sum = 0; d < perDepth.length; d++) {
+    sum += perDepth[d] ?? 0;
+    if (sum * width > denseBudget && d > 0) break;
+    denseDepth = d;
+  }
+  const row = new Int32Array(states).fill(-1);
+  let rows = 0;
+  const fail = new Int32Array(states);
+  const dict = new Int32Array(states).fill(-1);
+  const queue = new Int32Array(states);
+  // Rows are handed out in breadth-first order as states are dequeued; count them first.
+  for (let st = 0; st < states; st++) if ((depth[st] ?? 0) <= denseDepth) rows++;
+  const delta = new Int32Array(rows * width);
+  const t = { width, ascii, delta, row, firstChild, nextSibling, symbol, fail, dict };
+  let nextRow = 0;
+  let tail = 1;
+  for (let q = 0; q < tail; q++) {
+    const st = queue[q] ?? 0;
+    const f = fail[st] ?? 0;
+    if (st !== 0) dict[st] = own.has(f) ? f : (dict[f] ?? -1);
+    if ((depth[st] ?? 0) <= denseDepth) {
+      // The failure state is shallower, so its row is complete: start from it, then add own edges.
+      const r = nextRow++;
+      row[st] = r;
+      const to = r * width;
+      if (st !== 0) {
+        const from = (row[f] ?? 0) * width;
+        for (let k = 0; k < width; k++) delta[to + k] = delta[from + k] ?? 0;
+      }
+      for (let n = firstChild[st] ?? -1; n !== -1; n = nextSibling[n] ?? -1) {
+        const sym = symbol[n] ?? 0;
+        if (sym < width) delta[to + sym] = n;
+      }
+    }
+    for (let n = firstChild[st] ?? -1; n !== -1; n = nextSibling[n] ?? -1) {
+      fail[n] = st === 0 ? 0 : step(t, f, symbol[n] ?? 0);
+      queue[tail++] = n;
+    }
+  }
+  const outStart = new Int32Array(states + 1);
+  const lists = new Map<number, Int32Array>();
+  let count = 0;
+  for (const [st, list] of own) {
+    const unique = Int32Array.from(new Set(list));
+    lists.set(st, unique);
+    count += unique.length;
+  }
+  const owners = new Int32Array(count);
+  for (let st = 0, at = 0; st < states; st++) {
+    outStart[st] = at;
+    const l = lists.get(st);
+    if (l) {
+      owners.set(l, at);
+      at += l.length;
+    }
+    outStart[st + 1] = at;
+  }
+  return {
+    ...t,
+    firstChild: firstChild.slice(0, states),
+    nextSibling: nextSibling.slice(0, states),
+    symbol: symbol.slice(0, states),
+    outStart,
+    owners,
+  };
+}
+
+/** The state after reading `sym` in state `s`: a dense row, else the state's edges, else its failure link. */
+function step(
+  t: Pick<
+    ScannerData,
+    'delta' | 'width' | 'row' | 'firstChild' | 'nextSibling' | 'symbol' | 'fail'
+  >,
+  s: number,
+  sym: number,
+): number {
+  const { delta, width, row, firstChild, nextSibling, symbol, fail } = t;
+  for (let st = s; ; st = fail[st] ?? 0) {
+    const r = row[st] ?? -1;
+    if (r >= 0 && sym < width) return delta[r * width + sym] ?? 0;
+    for (let n = firstChild[st] ?? -1; n !== -1; n = nextSibling[n] ?? -1) {
+      if (symbol[n] === sym) return n;
+    }
+    if (st === 0) return 0;
   }
 }
 
@@ -330,54 +408,90 @@ export function necessary(node: IrNode): Atom[] | undefined {
   }
 }
 
+/** A route group's prefilter as plain data: what `Prefilter.toData` gives and `Prefilter.fromData` takes. */
+export interface PrefilterData {
+  /** How many entries (rules on the route) the group has. */
+  readonly size: number;
+  /** Entries with no necessary literal: always run. */
+  readonly always: readonly number[];
+  /** Per field: exact (lowercased) value → the entries that need it. */
+  readonly eq: readonly {
+    readonly field: string;
+    readonly values: readonly (readonly [string, readonly number[]])[];
+  }[];
+  /** Per field: the scanner of the substrings entries need. */
+  readonly sub: readonly { readonly field: string; readonly scanner: ScannerData }[];
+}
+
 /** Marks the entries of a route group whose necessary atoms occur in the event; the others are skipped. */
 export class Prefilter {
-  private readonly always: number[] = [];
-  private readonly eq = new Map<string, { slot: number; values: Map<string, number[]> }>();
-  private readonly sub = new Map<string, { slot: number; scanner: LiteralScanner }>();
+  private readonly always: readonly number[];
   private readonly marks: Int32Array;
   private gen = 0;
 
-  constructor(trees: readonly IrNode[], ctx: EvalCtx) {
-    this.marks = new Int32Array(trees.length);
+  private constructor(
+    private readonly data: PrefilterData,
+    ctx: EvalCtx,
+  ) {
+    this.marks = new Int32Array(data.size);
+    this.always = data.always;
+    for (const f of data.eq)
+      this.eqList.push({ field: f.field, slot: ctx.slot(f.field), values: new Map(f.values) });
+    for (const f of data.sub)
+      this.subList.push({ field: f.field, scanner: LiteralScanner.fromData(f.scanner) });
+  }
+
+  /** The prefilter of a group whose entries' conditions are `trees` (in entry order). */
+  static build(trees: readonly IrNode[], ctx: EvalCtx): Prefilter {
+    const always: number[] = [];
+    const eq = new Map<string, Map<string, number[]>>();
     const words = new Map<string, Map<string, number[]>>();
     trees.forEach((tree, i) => {
       const atoms = necessary(tree);
       if (!atoms || atoms.length === 0) {
-        this.always.push(i);
+        always.push(i);
         return;
       }
       for (const a of atoms) {
-        if (a.eq) {
-          let f = this.eq.get(a.field);
-          if (!f) {
-            f = { slot: ctx.slot(a.field), values: new Map() };
-            this.eq.set(a.field, f);
-          }
-          const list = f.values.get(a.s) ?? [];
-          if (list[list.length - 1] !== i) list.push(i);
-          f.values.set(a.s, list);
-        } else {
-          let w = words.get(a.field);
-          if (!w) {
-            w = new Map();
-            words.set(a.field, w);
-          }
-          const list = w.get(a.s) ?? [];
-          if (list[list.length - 1] !== i) list.push(i);
-          w.set(a.s, list);
+        const byField = a.eq ? eq : words;
+        let m = byField.get(a.field);
+        if (!m) {
+          m = new Map();
+          byField.set(a.field, m);
         }
+        const list = m.get(a.s);
+        if (!list) m.set(a.s, [i]);
+        else if (list[list.length - 1] !== i) list.push(i);
       }
     });
-    for (const [field, byWord] of words) {
-      this.sub.set(field, { slot: ctx.slot(field), scanner: new LiteralScanner(byWord) });
-    }
-    for (const [field, f] of this.eq) this.eqList.push({ field, slot: f.slot, values: f.values });
-    for (const [field, f] of this.sub) this.subList.push({ field, scanner: f.scanner });
+    const data: PrefilterData = {
+      size: trees.length,
+      always,
+      eq: [...eq].map(([field, values]) => ({ field, values: [...values] })),
+      sub: [...words].map(([field, byWord]) => ({
+        field,
+        scanner: LiteralScanner.build(byWord).toData(),
+      })),
+    };
+    return new Prefilter(data, ctx);
+  }
+
+  /** A prefilter from what `toData` gave for the same conditions (another thread's, or a cached one). */
+  static fromData(data: PrefilterData, ctx: EvalCtx): Prefilter {
+    return new Prefilter(data, ctx);
+  }
+
+  /** The prefilter as plain data, safe to serialise. */
+  toData(): PrefilterData {
+    return this.data;
   }
 
   private readonly found: number[] = [];
-  private readonly eqList: { field: string; slot: number; values: Map<string, number[]> }[] = [];
+  private readonly eqList: {
+    field: string;
+    slot: number;
+    values: Map<string, readonly number[]>;
+  }[] = [];
   private readonly subList: { field: string; scanner: LiteralScanner }[] = [];
 
   /** Indices (ascending) of the entries that may match the event in `ctx`. Valid until the next call. */

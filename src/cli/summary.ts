@@ -40,7 +40,19 @@ function top(map: Map<string, number>, n: number): [string, number][] {
   return [...map.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, n);
 }
 
+/** Summaries already computed: the closing summary and `--summary` read the same detections. */
+const summaries = new WeakMap<readonly Detection[], Summary>();
+
 export function summarise(detections: readonly Detection[]): Summary {
+  let s = summaries.get(detections);
+  if (!s) {
+    s = summariseNow(detections);
+    summaries.set(detections, s);
+  }
+  return s;
+}
+
+function summariseNow(detections: readonly Detection[]): Summary {
   const byLevel: Record<string, number> = {};
   for (const l of LEVELS) byLevel[l] = 0;
   const rules = new Map<string, number>();

@@ -39,12 +39,6 @@ export interface ScanOptions {
    */
   readonly ruleCache?: string | false;
   readonly onProgress?: (p: ScanProgress) => void;
-  /**
-   * Called in the coordinator with each batch of rule hits as the workers report them (before
-   * correlation and the level filter; the same objects `detections` will hold), so that a caller can
-   * prepare its output while the scan runs.
-   */
-  readonly onDetections?: (batch: readonly Detection[]) => void;
 }
 
 export interface ScanProgress {
@@ -155,14 +149,17 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
       if (!report) continue;
       const done = scanInput(input, report, opts.format ?? 'auto', pool, (r) => {
         records += r.records;
-        const batch: Detection[] = [];
         for (const d of r.detections) {
           const rule = ruleRefs[d.rule];
           if (rule)
-            batch.push({ rule, kind: 'event', ts: d.ts, events: d.events, matched: d.matched });
+            detections.push({
+              rule,
+              kind: 'event',
+              ts: d.ts,
+              events: d.events,
+              matched: d.matched,
+            });
         }
-        for (const d of batch) detections.push(d);
-        if (batch.length > 0) opts.onDetections?.(batch);
         progress();
       }).then(() => {
         filesDone++;

@@ -2,12 +2,11 @@
 import { createWriteStream, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { formatLocation, LEVELS, type Detection, type Level } from '../core/index.ts';
+import { formatLocation, LEVELS, type Level } from '../core/index.ts';
 import { checkRules, scan, type InputFormat, type ScanProgress } from '../app/index.ts';
 import { addServerCommands } from './server.ts';
 import { writeSummary, summaryJson } from './summary.ts';
 import {
-  jsonLine,
   OUTPUT_FORMATS,
   writeCsv,
   writeJson,
@@ -105,9 +104,6 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     } else bar.update(p.filesDone, payload);
   };
 
-  // JSON Lines are rendered while the workers still scan: the coordinator has the time then, and the
-  // timeline is written as soon as the scan ends.
-  const lines = flags.format === 'jsonl' ? new Map<Detection, string>() : undefined;
   const result = await scan({
     paths,
     rules: flags.rules ?? [],
@@ -116,13 +112,6 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     format: flags.inputFormat,
     ...(flags.threads ? { threads: flags.threads } : {}),
     onProgress,
-    ...(lines
-      ? {
-          onDetections: (batch: readonly Detection[]) => {
-            for (const d of batch) lines.set(d, jsonLine(d));
-          },
-        }
-      : {}),
   });
   if (shown.started) bar?.stop();
   else if (bar) process.stderr.write('\r\x1b[2K');
@@ -151,8 +140,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
       writeJson(result.detections, out);
       break;
     case 'jsonl':
-      if (lines) for (const d of result.detections) out.write(lines.get(d) ?? jsonLine(d));
-      else writeJsonl(result.detections, out);
+      writeJsonl(result.detections, out);
       break;
   }
   out.flush();

@@ -128,13 +128,8 @@ export function writeCsv(detections: readonly Detection[], out: Sink): void {
   }
 }
 
-/** One line of `--format jsonl`, newline included. */
-export function jsonLine(d: Detection): string {
-  return `${JSON.stringify(toRecord(d))}\n`;
-}
-
 export function writeJsonl(detections: readonly Detection[], out: Sink): void {
-  for (const d of detections) out.write(jsonLine(d));
+  for (const d of detections) out.write(`${JSON.stringify(toRecord(d))}\n`);
 }
 
 export function writeJson(detections: readonly Detection[], out: Sink): void {

@@ -125,6 +125,15 @@ function threadCpu(pid: number): Map<string, number> {
   return out;
 }
 
+/** Busy and total jiffies of the whole machine (all cores), from /proc/stat. */
+function machineCpu(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = v.reduce((a, b) => a + b, 0);
+  const idle = (v[3] ?? 0) + (v[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
 /** Busiest threads between two `threadCpu` readings, as `name 93%`. */
 function cpuReport(
   before: Map<string, number>,
@@ -289,9 +298,11 @@ async function main(): Promise<void> {
     // A. maximum sustained throughput: closed loop, acknowledged = durable in the store
     const h0 = await latency(server.url, token);
     const cpu0 = threadCpu(pid);
+    const machine0 = machineCpu();
     const self0 = process.cpuUsage();
     const a = await load(server.url, key, lines, SECONDS, SENDERS, undefined, pass);
     const cpu1 = threadCpu(pid);
+    const machine1 = machineCpu();
     const self1 = process.cpuUsage(self0);
     const drainA = await drain();
     const h1 = await latency(server.url, token);
@@ -301,7 +312,7 @@ async function main(): Promise<void> {
     );
 
     console.log(
-      `  CPU during A: server threads ${cpuReport(cpu0, cpu1, a.seconds)}; load generator ${(((self1.user + self1.system) / 1e6 / a.seconds) * 100).toFixed(0)}%`,
+      `  CPU during A: server threads ${cpuReport(cpu0, cpu1, a.seconds)}; load generator ${(((self1.user + self1.system) / 1e6 / a.seconds) * 100).toFixed(0)}%; machine ${((200 * (machine1.busy - machine0.busy)) / Math.max(1, machine1.total - machine0.total)).toFixed(0)}% of 200%`,
     );
 
     // B. paced at the target: latency at that load

@@ -3,7 +3,16 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readEntry, ruleCacheDir, sliceKey, writeEntry } from './rule-cache.ts';
+import { deserialize, serialize } from 'node:v8';
+import { compileRules, linkRules } from '../detect/index.ts';
+import {
+  packSlice,
+  readEntry,
+  ruleCacheDir,
+  sliceKey,
+  unpackSlice,
+  writeEntry,
+} from './rule-cache.ts';
 import { scan, type ScanResult } from './scan.ts';
 import type { WorkerSetup } from './scan-protocol.ts';
 
@@ -42,6 +51,34 @@ describe('rule cache', () => {
     ];
     const keys = changed.map(sliceKey);
     expect(new Set([key, ...keys]).size).toBe(changed.length + 1);
+  });
+
+  it('packs a compiled slice with its conditions apart, read back on first use', () => {
+    const files = [0, 1, 2].map((i) => ({
+      file: `r${i}.yml`,
+      text: `title: R${i}
+logsource: { product: windows, category: process_creation }
+detection:
+  sel: { CommandLine|contains: 'x${i}', Image|endswith: '\\y${i}.exe' }
+  condition: sel
+`,
+    }));
+    const { part, locate } = compileRules(files);
+    const whole = linkRules([part], locate);
+    const packed = serialize(packSlice(part, []));
+    // The conditions are not in the packed part itself.
+    expect(packed.includes(Buffer.from('x1'))).toBe(true);
+    const entry = deserialize(packed) as { part: { entries: unknown[] } };
+    expect(JSON.stringify(entry.part)).not.toContain('x1');
+    const slice = unpackSlice(entry);
+    expect(slice).toBeDefined();
+    const unpacked = linkRules([slice?.part ?? { entries: [] }], locate);
+    expect(unpacked.rules.map((r) => r.routes.map((x) => x.cond))).toEqual(
+      whole.rules.map((r) => r.routes.map((x) => x.cond)),
+    );
+    // Anything but a whole entry is refused.
+    expect(unpackSlice({ ...entry, offsets: new Int32Array(1) })).toBeUndefined();
+    expect(unpackSlice('not an entry')).toBeUndefined();
   });
 
   it('reads back what it wrote, keeps the newest entries, and misses cleanly', () => {

@@ -21,12 +21,94 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deserialize, serialize } from 'node:v8';
+import type { Issue } from '../core/index.ts';
+import type { CompiledPart, CompiledRoute, IrNode } from '../detect/index.ts';
 import type { WorkerSetup } from './scan-protocol.ts';
 
 /** Entries kept; older ones are removed when a new one is written. */
 const MAX_ENTRIES = 16;
 /** Bumped when the layout of an entry changes. */
-const FORMAT = 'vigil-rule-slice-1';
+const FORMAT = 'vigil-rule-slice-2';
+
+/**
+ * A compiled slice as it travels between workers and sits in the cache. The rules' conditions are kept
+ * apart, each `v8.serialize`d on its own, and read on first use: a scan evaluates about a third of the
+ * SigmaHQ rules even once, and the rest never needs its condition in memory.
+ */
+export interface SliceEntry {
+  /** The compiled part; every route's `cond` is a placeholder here (see `unpackSlice`). */
+  readonly part: CompiledPart;
+  /** The logsource mapping's problems. */
+  readonly issues: readonly Issue[];
+  readonly conds: Uint8Array;
+  /** Route i's condition is `conds[offsets[i]] … conds[offsets[i + 1] - 1]`, routes in part order. */
+  readonly offsets: Int32Array;
+}
+
+/** Stands in for a condition in a packed part; never evaluated (unpacking replaces every one). */
+const PACKED: IrNode = { k: 'const', v: false };
+
+function routesOf(part: CompiledPart): CompiledRoute[] {
+  const out: CompiledRoute[] = [];
+  for (const e of part.entries) if (e.k === 'doc' && e.rule) out.push(...e.rule.routes);
+  return out;
+}
+
+/** Packs a compiled slice for `serialize` (the part given is not changed). */
+export function packSlice(part: CompiledPart, issues: readonly Issue[]): SliceEntry {
+  const blobs = routesOf(part).map((r) => serialize(r.cond));
+  const offsets = new Int32Array(blobs.length + 1);
+  let size = 0;
+  blobs.forEach((b, i) => {
+    offsets[i] = size;
+    size += b.byteLength;
+  });
+  offsets[blobs.length] = size;
+  const conds = new Uint8Array(size);
+  blobs.forEach((b, i) => {
+    conds.set(b, offsets[i]);
+  });
+  const packed: CompiledPart = {
+    entries: part.entries.map((e) =>
+      e.k === 'doc' && e.rule
+        ? {
+            ...e,
+            rule: {
+              ...e.rule,
+              routes: e.rule.routes.map((r) => ({ route: r.route, cond: PACKED })),
+            },
+          }
+        : e,
+    ),
+  };
+  return { part: packed, issues, conds, offsets };
+}
+
+/**
+ * The slice in a deserialised entry, each route's condition read from its bytes on first use; undefined
+ * when the value is not a whole entry.
+ */
+export function unpackSlice(
+  value: unknown,
+): { part: CompiledPart; issues: readonly Issue[] } | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const e = value as Partial<SliceEntry>;
+  const { part, issues, conds, offsets } = e;
+  if (!part || !Array.isArray(part.entries) || !Array.isArray(issues)) return undefined;
+  if (!(conds instanceof Uint8Array) || !(offsets instanceof Int32Array)) return undefined;
+  const routes = routesOf(part);
+  if (offsets.length !== routes.length + 1) return undefined;
+  routes.forEach((r, i) => {
+    const bytes = conds.subarray(offsets[i], offsets[i + 1]);
+    let cond: IrNode | undefined;
+    Object.defineProperty(r, 'cond', {
+      get: () => (cond ??= deserialize(bytes) as IrNode),
+      enumerable: true,
+    });
+  });
+  return { part, issues };
+}
 
 /** Where entries live: `VIGIL_CACHE_DIR`, else `$XDG_CACHE_HOME/vigil`, else `~/.cache/vigil`. */
 export function ruleCacheDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -8,7 +8,14 @@ import type { Issue, ReadBatch, RuleRef } from '../core/index.ts';
 import { locateIn, type CompiledPart, type Locate, type PrefilterData } from '../detect/index.ts';
 import { compileSlice, linkDetector, type BuiltDetector } from './detector.ts';
 import { readTextFiles, ruleSetup } from './files.ts';
-import { prefilterKey, readEntry, sliceKey, writeEntry } from './rule-cache.ts';
+import {
+  packSlice,
+  prefilterKey,
+  readEntry,
+  sliceKey,
+  unpackSlice,
+  writeEntry,
+} from './rule-cache.ts';
 import {
   isEvtxInput,
   type FromWorker,
@@ -65,8 +72,8 @@ try {
   });
 }
 
-/** A compiled slice as it travels and is cached: the part and the logsource mapping's problems. */
-interface SliceEntry {
+/** A compiled slice: the part and the logsource mapping's problems. */
+interface Slice {
   readonly part: CompiledPart;
   readonly issues: readonly Issue[];
 }
@@ -79,12 +86,10 @@ async function loadDetector(): Promise<{ detector: BuiltDetector; prefilterKey?:
   step('read');
   const key = init.cacheDir === undefined ? undefined : sliceKey(setup);
   let bytes = key === undefined ? undefined : readEntry(init.cacheDir ?? '', key);
-  let own: SliceEntry | undefined;
+  let own: Slice | undefined;
   if (bytes) {
     try {
-      const entry = deserialize(new Uint8Array(bytes)) as Partial<SliceEntry> | null;
-      if (entry && Array.isArray(entry.part?.entries) && Array.isArray(entry.issues))
-        own = entry as SliceEntry;
+      own = unpackSlice(deserialize(new Uint8Array(bytes)));
     } catch {
       own = undefined;
     }
@@ -95,7 +100,7 @@ async function loadDetector(): Promise<{ detector: BuiltDetector; prefilterKey?:
     own = { part: compiled.part, issues: compiled.issues };
     step('compiled');
     if (init.parts > 1 || key !== undefined) {
-      const serialised = serialize(own);
+      const serialised = serialize(packSlice(own.part, own.issues));
       bytes = new SharedArrayBuffer(serialised.byteLength);
       new Uint8Array(bytes).set(serialised);
       if (key !== undefined) writeEntry(init.cacheDir ?? '', key, serialised);
@@ -131,14 +136,19 @@ async function loadDetector(): Promise<{ detector: BuiltDetector; prefilterKey?:
   const link = await linked;
   step('received');
   const ownPart = own.part;
-  const parts = link.parts.map((b, i) =>
-    i === init.part ? ownPart : (deserialize(new Uint8Array(b)) as SliceEntry).part,
-  );
+  const parts = link.parts.map((b, i) => (i === init.part ? ownPart : otherPart(b)));
   step('deserialised');
   return {
     detector: linkDetector(parts, locate, own.issues),
     ...(link.prefilterKey !== undefined ? { prefilterKey: link.prefilterKey } : {}),
   };
+}
+
+/** Another worker's compiled slice, from the shared memory it sent. */
+function otherPart(bytes: SharedArrayBuffer): CompiledPart {
+  const slice = unpackSlice(deserialize(new Uint8Array(bytes)));
+  if (!slice) throw new Error('a compiled rule slice from another worker is damaged');
+  return slice.part;
 }
 
 /** Cached prefilters of this rule set (none when absent or unreadable). */

@@ -6,7 +6,7 @@ import type { Detection, Event, FieldValue, LogSource, Scalar } from '../../core
 import { cidrContains, inNetwork, parseIp } from './cidr.ts';
 import type { Cidr } from './cidr.ts';
 import { compileGlob } from './glob.ts';
-import type { CompiledFilter, CompiledRule, IrNode, ValueTest } from './ir.ts';
+import type { CompiledFilter, CompiledRoute, CompiledRule, IrNode, ValueTest } from './ir.ts';
 import { EvalCtx, scalarText } from './event-context.ts';
 import { LiteralScanner, Prefilter, scannable, type PrefilterData } from './prefilter.ts';
 import { makeRegex, minRunLength, requiredLiterals } from './regex.ts';
@@ -493,19 +493,30 @@ export function routeAccepts(
   };
 }
 
+/** One rule on one route. Its condition is read, and its evaluator built, only when first needed. */
 interface Entry {
   readonly index: number;
   readonly rule: CompiledRule;
-  readonly tree: EvalNode;
+  readonly route: CompiledRoute;
+  /** Meta filters that apply (`and not` each). */
+  readonly nots: readonly IrNode[];
+  /** Built on the entry's first evaluation: most rules of a large group never pass its prefilter. */
+  tree: EvalNode | undefined;
+}
+
+/** An entry's condition: the rule's on the route, and not any of the filters that apply to it. */
+function condOf(e: Entry): IrNode {
+  if (e.nots.length === 0) return e.route.cond;
+  return { k: 'and', of: [e.route.cond, ...e.nots.map((n) => ({ k: 'not' as const, of: n }))] };
 }
 
 interface Group {
   readonly route: SourceRoute;
   accept: ((ev: Event) => boolean) | null;
-  /** The rules of the group with their conditions on its route, until the group's first event. */
-  pending: { readonly index: number; readonly rule: CompiledRule; readonly cond: IrNode }[];
-  /** The evaluators, built on the group's first event (a scan meets only some routes). */
-  entries: Entry[] | undefined;
+  /** The rules of the group on its route. */
+  readonly entries: Entry[];
+  /** Whether the group has met its first event (and built its prefilter). */
+  started: boolean;
   /** Built with the entries (null when the group is too small to need one). */
   prefilter: Prefilter | null;
 }
@@ -554,18 +565,17 @@ export class RuleSet {
     rules.forEach((rule, index) => {
       const applicable = filters.filter((f) => filterApplies(f, rule));
       for (const r of rule.routes) {
-        let cond = r.cond;
+        // The rule's condition (`r.cond`) is not read here: it may not be needed at all.
         const nots = applicable.flatMap((f) => {
           const n = f.routes.get(r.route.name);
-          return n ? [{ k: 'not' as const, of: n }] : [];
+          return n ? [n] : [];
         });
-        if (nots.length > 0) cond = { k: 'and', of: [cond, ...nots] };
         let g = groups.get(r.route.name);
         if (!g) {
-          g = { route: r.route, accept: null, pending: [], entries: undefined, prefilter: null };
+          g = { route: r.route, accept: null, entries: [], started: false, prefilter: null };
           groups.set(r.route.name, g);
         }
-        g.pending.push({ index, rule, cond });
+        g.entries.push({ index, rule, route: r, nots, tree: undefined });
       }
     });
     for (const g of groups.values()) {
@@ -612,28 +622,24 @@ export class RuleSet {
   }
 
   /**
-   * Builds a group's evaluators and prefilter, on its first event: a scan meets only some routes, and
-   * building a prefilter costs more than a few thousand events of matching.
+   * Starts a group on its first event: takes or builds its prefilter (building one costs more than a few
+   * thousand events of matching, and a scan meets only some routes).
    */
-  private build(g: Group): Entry[] {
-    const entries = g.pending.map((p) => ({
-      index: p.index,
-      rule: p.rule,
-      tree: buildEval(p.cond, this.ctx),
-    }));
+  private start(g: Group): void {
     const known = this.knownPrefilters.get(g.route.name);
     g.prefilter =
-      entries.length < PREFILTER_MIN
+      g.entries.length < PREFILTER_MIN
         ? null
-        : known?.size === entries.length
+        : known?.size === g.entries.length
           ? Prefilter.fromData(known, this.ctx)
-          : Prefilter.build(
-              g.pending.map((p) => p.cond),
-              this.ctx,
-            );
-    g.entries = entries;
-    g.pending = [];
-    return entries;
+          : Prefilter.build(g.entries.map(condOf), this.ctx);
+    g.started = true;
+  }
+
+  private evaluator(e: Entry): EvalNode {
+    const tree = buildEval(condOf(e), this.ctx);
+    e.tree = tree;
+    return tree;
   }
 
   /**
@@ -660,16 +666,18 @@ export class RuleSet {
     let out: Detection[] | undefined;
     const run = (g: Group): void => {
       if (g.accept && !g.accept(event)) return;
-      const entries = g.entries ?? this.build(g);
+      if (!g.started) this.start(g);
+      const entries = g.entries;
       const pf = g.prefilter?.run(ctx);
       const n = pf ? pf.length : entries.length;
       for (let j = 0; j < n; j++) {
         const e = entries[pf ? (pf[j] ?? 0) : j] as Entry;
         if (this.stamps[e.index] === gen) continue;
-        if (e.tree.fn(ctx)) {
+        const tree = e.tree ?? this.evaluator(e);
+        if (tree.fn(ctx)) {
           this.stamps[e.index] = gen;
           const matched: Record<string, FieldValue> = {};
-          explain(e.tree, ctx, matched);
+          explain(tree, ctx, matched);
           (out ??= []).push({
             rule: e.rule.ref,
             kind: 'event',

@@ -46,7 +46,13 @@ function receiverKind(receiver: string): string {
 }
 
 async function main(): Promise<void> {
-  const store = openSqliteStore({ path: init.dbPath, synchronous: init.synchronous });
+  // The only writer of events: checkpoint every 8000 WAL pages (128 MiB) instead of 1000. Measured with
+  // bench:ingest: ~22.2k → ~23.6k events/s (hot index pages are written back less often).
+  const store = openSqliteStore({
+    path: init.dbPath,
+    synchronous: init.synchronous,
+    walAutocheckpointPages: 8000,
+  });
   let { engine, issues } = await build(store);
   const consumer = new Consumer(store, engine, {
     batch: init.batch,

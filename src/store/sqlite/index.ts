@@ -63,6 +63,11 @@ export interface SqliteStoreOptions {
   readonly synchronous?: 'NORMAL' | 'FULL';
   /** How long a write waits for another connection's lock before failing with `STORE`, ms (default 5000). */
   readonly busyTimeoutMs?: number;
+  /**
+   * WAL pages after which a commit of this connection checkpoints (SQLite's default 1000). A connection
+   * that writes events in bulk does better with more: hot index pages are copied to the file less often.
+   */
+  readonly walAutocheckpointPages?: number;
 }
 
 /**
@@ -111,6 +116,9 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
     db.pragma(`synchronous = ${opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
     db.pragma('cache_size = -32768');
+    if (opts.walAutocheckpointPages !== undefined) {
+      db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.trunc(opts.walAutocheckpointPages))}`);
+    }
     const version = migrate(db, path);
     return new SqliteStoreImpl(db, path, version);
   } catch (err) {

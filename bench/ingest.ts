@@ -14,7 +14,7 @@ import { repoRoot, sharedData } from './common.ts';
 const TARGET = Number(process.env['BENCH_TARGET'] ?? 20_000);
 const BATCH = Number(process.env['BENCH_BATCH'] ?? 1000);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 20);
-const SENDERS = Number(process.env['BENCH_SENDERS'] ?? 4);
+const SENDERS = Number(process.env['BENCH_SENDERS'] ?? 8);
 const PASSWORD = 'bench-admin-password';
 
 function loadEvents(): string[] {

@@ -1,8 +1,9 @@
 /** The js-yaml fast path of readDocuments must give exactly what the located parse gives. */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readDocuments, readDocumentsLocated } from './parse.ts';
+import { needsFullParser, readDocuments, readDocumentsLocated } from './parse.ts';
 
 const shared = new URL('../../../../shared/data/sigma/', import.meta.url).pathname;
 const repoRules = new URL('../../../rules/', import.meta.url).pathname;
@@ -54,6 +55,39 @@ describe('readDocuments fast path', () => {
         }
       }
     }
+  });
+
+  it('tells anchors, aliases and merge keys apart exactly as the regular expression it replaces', () => {
+    const reference = (t: string) => /(^|[\s[{,:-])[&*][^\s]|<</m.test(t);
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      expect(needsFullParser(text), file).toBe(reference(text));
+    }
+    const unit = fc.constantFrom(
+      '&',
+      '*',
+      '<',
+      ' ',
+      '\n',
+      '\r',
+      '\t',
+      '\u2028',
+      '\u00a0',
+      '[',
+      '{',
+      ',',
+      ':',
+      '-',
+      'a',
+      "'",
+      '"',
+    );
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 12 }), (t) => {
+        expect(needsFullParser(t)).toBe(reference(t));
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('sends files with YAML errors, anchors or duplicate keys to the located parse', () => {

@@ -97,8 +97,50 @@ function merge(
   return out;
 }
 
-/** Anchors, aliases and merge keys: left to the full parser, which bounds alias expansion. */
-const NEEDS_FULL_PARSER = /(^|[\s[{,:-])[&*][^\s]|<</m;
+/** Whether a UTF-16 unit is white space as a regular expression's `\s` means it. */
+function isSpace(c: number): boolean {
+  return (
+    c === 0x20 ||
+    (c >= 0x09 && c <= 0x0d) ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+/**
+ * Anchors, aliases and merge keys — `&name` or `*name` at a line start or after white space or one of
+ * `[{,:-`, or `<<` anywhere — are left to the full parser, which bounds alias expansion. The same test as
+ * `/(^|[\s[{,:-])[&*][^\s]|<</m`, by hand: rule files hold thousands of `*` wildcards, and the regular
+ * expression tried its alternation at every character.
+ */
+export function needsFullParser(text: string): boolean {
+  if (text.includes('<<')) return true;
+  for (const mark of ['&', '*']) {
+    for (let i = text.indexOf(mark); i !== -1; i = text.indexOf(mark, i + 1)) {
+      if (i + 1 >= text.length || isSpace(text.charCodeAt(i + 1))) continue;
+      if (i === 0) return true;
+      const before = text.charCodeAt(i - 1);
+      // `[`, `{`, `,`, `:`, `-`; a line start is covered by white space (every line terminator is one).
+      if (
+        isSpace(before) ||
+        before === 0x5b ||
+        before === 0x7b ||
+        before === 0x2c ||
+        before === 0x3a ||
+        before === 0x2d
+      )
+        return true;
+    }
+  }
+  return false;
+}
 
 /**
  * Splits one file into its YAML documents, resolving Sigma 1.x collections (`action: global`, `reset`,
@@ -113,7 +155,7 @@ export function readDocuments(
   file: string,
   text: string,
 ): { docs: RuleDocument[]; issues: Issue[] } {
-  if (NEEDS_FULL_PARSER.test(text)) return readDocumentsLocated(file, text);
+  if (needsFullParser(text)) return readDocumentsLocated(file, text);
   const values: unknown[] = [];
   try {
     loadAll(text, (v) => values.push(v), { schema: CORE_SCHEMA, filename: file });

@@ -101,16 +101,16 @@ export function mapFields(
     case 'const':
       return node;
     case 'field': {
+      const mapped = node.any.map((t) => test(node.field, t));
+      if (mapped.length <= 1) return { k: 'field', field: f(node.field), any: mapped };
       // Respelled values may collide (`High` and `S-1-16-12288` on 4688): keep each test once.
       const seen = new Set<string>();
-      const any = node.any
-        .map((t) => test(node.field, t))
-        .filter((t) => {
-          const key = printTest(t);
-          if (seen.has(key)) return false;
-          seen.add(key);
-          return true;
-        });
+      const any = mapped.filter((t) => {
+        const key = testKey(t);
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
       return { k: 'field', field: f(node.field), any };
     }
     case 'null':
@@ -152,6 +152,16 @@ export function fieldsOf(node: IrNode, out: string[] = []): string[] {
 
 function q(s: string): string {
   return JSON.stringify(s);
+}
+
+/**
+ * A key equal for two tests exactly when `printTest` prints them alike, cheaper to make for the string
+ * tests (hash lists hold thousands): no quoting, and a separator `printTest` never writes.
+ */
+function testKey(t: ValueTest): string {
+  if (t.t === 'eq' || t.t === 'prefix' || t.t === 'suffix' || t.t === 'contains')
+    return `${t.t}\u0000${t.cased ? 1 : 0}${t.s}`;
+  return printTest(t);
 }
 
 /** One test as text: `endswith "\\cmd.exe"`, `re "a+" /i`, `cased eq "X"`. */

@@ -1,4 +1,4 @@
-/** The correlate stage's public surface: for now, the MITRE ATT&CK table incidents are described with. */
+/** The correlate stage's public surface: the MITRE ATT&CK table incidents are described with, entities and process trees. */
 export {
   ATTACK_TABLE_FORMAT,
   AttackTable,
@@ -20,3 +20,17 @@ export type {
   Tactic,
   Technique,
 } from './attack.ts';
+export {
+  ENTITY_ROLES,
+  ENTITY_TYPES,
+  entitiesOfEvents,
+  extractEntities,
+  normalizeDomain,
+} from './entities.ts';
+export type { Entity, EntityRole, EntityType, ExtractOptions, PidResolver } from './entities.ts';
+export { classifyIp } from './ip.ts';
+export type { IpInfo, IpRange } from './ip.ts';
+export { hostOf, processEntityId, processFacts } from './process-facts.ts';
+export type { ProcessFacts, ProcessRef, ProcessSighting } from './process-facts.ts';
+export { MAX_ANCESTRY, ProcessTree } from './process-tree.ts';
+export type { ProcessNode } from './process-tree.ts';

@@ -224,3 +224,26 @@ describe('deriveEntities on other shapes', () => {
     expect(e).toEqual({ 'host.name': 'box', 'winlog.logon.id': '0x3e7' });
   });
 });
+
+describe('deriveEntities on Linux and Exchange fields', () => {
+  it('auditd: the machine from node=, not the remote hostname= of USER_* records', () => {
+    const e = deriveEntities(
+      {
+        type: 'USER_LOGIN',
+        node: 'web01.corp.local',
+        hostname: '203.0.113.9',
+        addr: '203.0.113.9',
+      },
+      { product: 'linux', service: 'auditd' },
+    );
+    expect(e['host.name']).toBe('web01.corp.local');
+  });
+
+  it('Exchange message tracking: ClientIp as the source address', () => {
+    const e = deriveEntities(
+      { ClientIp: '10.0.4.20', Sender: 'a@corp.local' },
+      { product: 'windows' },
+    );
+    expect(e['source.ip']).toBe('10.0.4.20');
+  });
+});

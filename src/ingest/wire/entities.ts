@@ -103,6 +103,7 @@ const LOGON_EVENTS: ReadonlySet<number> = new Set([
 /** Security 4688: `ProcessId` is the creator's (the parent's) pid, `NewProcessId` the new one's. */
 const PROCESS_CREATE: ReadonlySet<number> = new Set([4688]);
 const ZEEK: ReadonlySet<string> = new Set(['zeek']);
+const LINUX: ReadonlySet<string> = new Set(['linux']);
 
 const TARGET_USER = f('TargetUserName', {
   domain: 'TargetDomainName',
@@ -127,6 +128,8 @@ export const ENTITY_RULES: readonly EntityRule[] = [
       f('winlog.computer_name'),
       f('host.hostname'),
       f('agent.hostname'),
+      // auditd names the machine in `node=`; its `hostname=` is the remote peer of USER_* records
+      f('node', { onlyFor: LINUX }),
       f('Hostname'),
       f('hostname'),
       f('ComputerName'),
@@ -247,6 +250,7 @@ export const ENTITY_RULES: readonly EntityRule[] = [
       f('client.ipAddress'),
       f('IPAddress'),
       f('ClientIP'),
+      f('ClientIp'),
       f('callerIpAddress'),
       f('protoPayload.requestMetadata.callerIp'),
       f('src_ip'),

@@ -34,3 +34,11 @@ export { hostOf, processEntityId, processFacts } from './process-facts.ts';
 export type { ProcessFacts, ProcessRef, ProcessSighting } from './process-facts.ts';
 export { MAX_ANCESTRY, ProcessTree } from './process-tree.ts';
 export type { ProcessNode } from './process-tree.ts';
+export { DEFAULT_POLICY, groupAlerts } from './grouping.ts';
+export type {
+  GroupableAlert,
+  GroupingPolicy,
+  IncidentGroup,
+  LinkKind,
+  RuleGrouping,
+} from './grouping.ts';

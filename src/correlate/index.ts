@@ -42,3 +42,5 @@ export type {
   LinkKind,
   RuleGrouping,
 } from './grouping.ts';
+export { ASSET_WEIGHTS, scoreIncident } from './score.ts';
+export type { Score, ScoredAlert, ScoreInput, ScoreTerm } from './score.ts';

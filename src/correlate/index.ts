@@ -44,3 +44,5 @@ export type {
 } from './grouping.ts';
 export { ASSET_WEIGHTS, scoreIncident } from './score.ts';
 export type { Score, ScoredAlert, ScoreInput, ScoreTerm } from './score.ts';
+export { buildStory } from './story.ts';
+export type { EdgeType, HostState, Story, StoryAlert, StoryEdge } from './story.ts';

@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import type { Fields, StoredEvent } from '../core/index.ts';
+import { buildStory, type StoryAlert } from './story.ts';
+
+const T0 = Date.UTC(2026, 10, 27, 9, 0, 0);
+const MIN = 60_000;
+
+function ev(id: string, ts: number, host: string, fields: Fields): StoredEvent {
+  return {
+    seq: 0,
+    id,
+    tenant: 'acme',
+    ts,
+    receivedAt: ts,
+    source: { product: 'windows' },
+    format: 'evtx-json',
+    receiver: 'test',
+    fields: { Computer: host, ...fields },
+    entities: { 'host.name': host },
+    host,
+  };
+}
+
+const sysmon = { Channel: 'Microsoft-Windows-Sysmon/Operational' };
+const events: StoredEvent[] = [
+  // brute force against ws02 from outside: attempts only
+  ev('e1', T0, 'ws02.corp.local', {
+    Channel: 'Security',
+    EventID: 4625,
+    TargetUserName: 'alice',
+    TargetDomainName: 'CORP',
+    IpAddress: '203.0.113.50',
+    LogonType: 3,
+  }),
+  // then a successful network logon on ws01 from the same address
+  ev('e2', T0 + 5 * MIN, 'ws01.corp.local', {
+    Channel: 'Security',
+    EventID: 4624,
+    TargetUserName: 'alice',
+    TargetDomainName: 'CORP',
+    TargetLogonId: '0x3e8f1',
+    IpAddress: '203.0.113.50',
+    LogonType: 3,
+  }),
+  // PowerShell drops a binary
+  ev('e3', T0 + 6 * MIN, 'ws01.corp.local', {
+    ...sysmon,
+    EventID: 11,
+    Image: 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe',
+    ProcessGuid: '{p-ps}',
+    ProcessId: 4100,
+    TargetFilename: 'C:\\Users\\alice\\AppData\\Local\\Temp\\evil.exe',
+  }),
+  // and runs it
+  ev('e4', T0 + 7 * MIN, 'ws01.corp.local', {
+    ...sysmon,
+    EventID: 1,
+    Image: 'C:\\Users\\alice\\AppData\\Local\\Temp\\evil.exe',
+    CommandLine: 'evil.exe -q',
+    ProcessGuid: '{p-evil}',
+    ProcessId: 5200,
+    ParentImage: 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe',
+    ParentProcessGuid: '{p-ps}',
+    ParentProcessId: 4100,
+    User: 'CORP\\alice',
+  }),
+];
+const alerts: StoryAlert[] = [
+  {
+    id: 'a1',
+    ts: T0,
+    level: 'medium',
+    title: 'Brute force',
+    ruleId: 'r1',
+    tags: ['attack.credential-access', 'attack.t1110'],
+    host: 'ws02.corp.local',
+    eventIds: ['e1'],
+  },
+  {
+    id: 'a2',
+    ts: T0 + 5 * MIN,
+    level: 'medium',
+    title: 'Logon from the Internet',
+    ruleId: 'r2',
+    tags: ['attack.initial-access', 'attack.t1078'],
+    host: 'ws01.corp.local',
+    eventIds: ['e2'],
+  },
+  {
+    id: 'a3',
+    ts: T0 + 6 * MIN,
+    level: 'high',
+    title: 'PowerShell drops an executable',
+    ruleId: 'r3',
+    tags: ['attack.execution', 'attack.t1059.001'],
+    host: 'ws01.corp.local',
+    eventIds: ['e3'],
+  },
+  {
+    id: 'a4',
+    ts: T0 + 7 * MIN,
+    level: 'high',
+    title: 'Dropped executable started',
+    ruleId: 'r4',
+    tags: ['attack.execution', 'attack.t1204.002'],
+    host: 'ws01.corp.local',
+    eventIds: ['e4'],
+  },
+];
+
+describe('buildStory', () => {
+  const story = buildStory(alerts, events, [
+    'ws01.corp.local',
+    'ws02.corp.local',
+    'dc01.corp.local',
+  ]);
+
+  it('finds the source, patient zero and each host’s state', () => {
+    expect(story.source).toMatchObject({ type: 'ip', label: '203.0.113.50' });
+    expect(story.patientZero).toBe('ws01.corp.local');
+    expect(story.hosts.map((h) => [h.name, h.state])).toEqual([
+      ['ws01.corp.local', 'infected'],
+      ['ws02.corp.local', 'targeted'],
+      ['dc01.corp.local', 'clean'],
+    ]);
+    expect(story.tactics).toEqual(['initial-access', 'execution', 'credential-access']);
+    expect(story.techniques).toEqual(['T1059.001', 'T1078', 'T1110', 'T1204.002']);
+    expect(story.timeline.map((t) => t.alertId)).toEqual(['a1', 'a2', 'a3', 'a4']);
+  });
+
+  it('draws the chain: logons from the address, the drop, its execution, the spawn', () => {
+    const label = new Map(story.nodes.map((n) => [n.id, n.label]));
+    const edges = story.edges.map(
+      (e) => `${label.get(e.from) ?? e.from} -${e.type}-> ${label.get(e.to) ?? e.to}`,
+    );
+    expect(edges).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^203\.0\.113\.50 -logged_on_to-> ws02/),
+        expect.stringMatching(/^203\.0\.113\.50 -logged_on_to-> ws01/),
+        expect.stringMatching(
+          /powershell\.exe.* -wrote-> C:\\Users\\alice\\AppData\\Local\\Temp\\evil\.exe$/,
+        ),
+        expect.stringMatching(
+          /^C:\\Users\\alice\\AppData\\Local\\Temp\\evil\.exe -executed-> .*evil\.exe/,
+        ),
+        expect.stringMatching(/powershell\.exe.* -spawned-> .*evil\.exe/),
+      ]),
+    );
+  });
+
+  it('does not depend on the order the evidence arrives in', () => {
+    const again = buildStory(
+      [...alerts].reverse(),
+      [events[2], events[0], events[3], events[1]] as StoredEvent[],
+      ['dc01.corp.local', 'ws02.corp.local', 'ws01.corp.local'],
+    );
+    expect(again).toEqual(story);
+  });
+});

@@ -46,3 +46,5 @@ export { ASSET_WEIGHTS, scoreIncident } from './score.ts';
 export type { Score, ScoredAlert, ScoreInput, ScoreTerm } from './score.ts';
 export { buildStory } from './story.ts';
 export type { EdgeType, HostState, Story, StoryAlert, StoryEdge } from './story.ts';
+export { narrate, vigilAdvice } from './narrative.ts';
+export type { Language, Narrative, Recommendation } from './narrative.ts';

@@ -133,6 +133,45 @@ describe('vigil client commands', () => {
     const human = await vigil(['alerts', '--tenant', tenant, '--limit', '3'], admin);
     expect(human.stdout.trim().split('\n')).toHaveLength(Math.min(3, alerts.length));
 
+    // the alerts grouped into incidents, with the fields `vigil incidents --json` promises
+    const inc = await vigil(['incidents', '--tenant', tenant, '--json'], admin);
+    expect(inc.stderr).toBe('');
+    const incidents = JSON.parse(inc.stdout) as Record<string, unknown>[];
+    expect(incidents.length).toBeGreaterThan(0);
+    expect(incidents.length).toBeLessThan(alerts.length);
+    for (const i of incidents) {
+      for (const k of [
+        'id',
+        'title',
+        'score',
+        'status',
+        'hosts',
+        'techniques',
+        'source',
+        'narrative',
+        'mitigations',
+        'alert_count',
+      ]) {
+        expect(i, k).toHaveProperty(k);
+      }
+      expect(i['score']).toBeGreaterThanOrEqual(0);
+      expect(i['score']).toBeLessThanOrEqual(100);
+      for (const h of i['hosts'] as { name: string; state: string }[]) {
+        expect(['infected', 'targeted', 'clean']).toContain(h.state);
+      }
+      expect(typeof (i['narrative'] as Record<string, string>)['en']).toBe('string');
+      expect(typeof (i['narrative'] as Record<string, string>)['zh-TW']).toBe('string');
+    }
+    const scores = incidents.map((i) => i['score'] as number);
+    expect(scores).toEqual([...scores].sort((x, y) => y - x));
+    const alertTotal = incidents.reduce((n, i) => n + (i['alert_count'] as number), 0);
+    expect(alertTotal).toBe(alerts.length);
+    const humanInc = await vigil(
+      ['incidents', '--tenant', tenant, '--lang', 'zh-TW', '--limit', '1'],
+      admin,
+    );
+    expect(humanInc.stdout).toMatch(/^\s*\d+ {2}.+\(\d+ alerts\)\n {5}hosts: /);
+
     // sending the same files again stores nothing new
     const again = await vigil([
       'send',

@@ -113,6 +113,7 @@ interface Target {
   tenant: string;
   keyId: string;
   alertId: string;
+  incidentId: string;
   exId: string;
   ruleId: string;
   userId: string;
@@ -319,6 +320,19 @@ const SPECS: Record<string, Spec> = {
   'GET /api/v1/alerts': {
     cross: (v) => [{ query: { tenant: v.tenant } }],
     own: () => [{ allow: USERS }, { query: { tenant: A }, allow: USERS }],
+  },
+  'GET /api/v1/incidents': {
+    cross: (v) => [{ query: { tenant: v.tenant } }],
+    own: () => [
+      { query: { tenant: A }, allow: USERS },
+      { only: [...CUSTOMERS, 'ikey'], allow: CUSTOMERS },
+    ],
+  },
+  'GET /api/v1/tenants/{id}/incidents/{incident}': {
+    cross: (v) => [
+      { params: { id: v.tenant, incident: v.incidentId } },
+      { params: { id: A, incident: v.incidentId } },
+    ],
   },
   'GET /api/v1/tenants/{id}/alerts/{alert}': {
     cross: (v) => [
@@ -556,10 +570,13 @@ beforeAll(async () => {
   const bEvents = await api('GET', `/api/v1/events?tenant=${B}`, { auth: bearer(admin) });
   expect(bEvents.body.events).toHaveLength(1);
 
+  const bIncidents = await api('GET', `/api/v1/incidents?tenant=${B}`, { auth: bearer(admin) });
+  expect(bIncidents.body.incidents.length).toBeGreaterThan(0);
   bravo = {
     tenant: B,
     keyId: bKey.body.id,
     alertId: own.id,
+    incidentId: bIncidents.body.incidents[0].id,
     exId: ex.body.id,
     ruleId: bRuleId,
     userId: bViewerId,
@@ -625,6 +642,7 @@ const GHOST: Target = {
   tenant: 'ghost-zz1',
   keyId: 'ghostkeyzz01',
   alertId: '0123456789abcdef0123456789abcdef',
+  incidentId: '0123456789abcdef01234567',
   exId: 'ghostexzz001',
   ruleId: '00000000-0000-4000-8000-000000000000',
   userId: 'ghostuserzz1',
@@ -752,6 +770,7 @@ describe('tenant isolation', () => {
       id: A,
       key: alpha.keyId,
       alert: alpha.alertId,
+      incident: 'x',
       ex: 'x',
       rule: 'x',
       name: 'vigil',

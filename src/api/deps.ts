@@ -23,6 +23,14 @@ export interface RuleCatalog {
   invalidate(tenant: string): void;
 }
 
+/** An incident as the API shows it (built by the composition root from src/correlate). */
+export type IncidentJson = Readonly<Record<string, unknown>> & { readonly id: string };
+
+/** The incidents of a tenant, most urgent first. */
+export interface IncidentCatalog {
+  list(tenant: string): Promise<readonly IncidentJson[]>;
+}
+
 export interface ApiLimits {
   /** Largest request body after decompression (ingest, upload). */
   readonly maxBodyBytes: number;
@@ -40,6 +48,7 @@ export interface ApiDeps {
   readonly store: Store;
   readonly sink: IngestSink;
   readonly rules: RuleCatalog;
+  readonly incidents: IncidentCatalog;
   readonly metrics: Metrics;
   readonly limits: ApiLimits;
   readonly version: string;

@@ -501,6 +501,53 @@ export function addServerCommands(root: Command, result: { code: number }): void
       result.code = failed ? 2 : 0;
     });
 
+  clientOptions(
+    root.command('incidents').description("list a tenant's incidents, highest score first"),
+  )
+    .requiredOption('--tenant <id>', 'tenant')
+    .addOption(
+      new Option('--lang <lang>', 'narrative language: en or zh-TW')
+        .default('en')
+        .argParser(oneOf('--lang', ['en', 'zh-TW'] as const)),
+    )
+    .addOption(
+      new Option('--limit <n>', 'at most this many (default 20)').argParser((v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1)
+          throw new InvalidArgumentError('must be a positive integer');
+        return n;
+      }),
+    )
+    .action(
+      async (flags: ClientFlags & { tenant: string; lang: 'en' | 'zh-TW'; limit?: number }) => {
+        result.code = await withClient(flags, async (c) => {
+          const q = new URLSearchParams({ tenant: flags.tenant, limit: String(flags.limit ?? 20) });
+          const r = (await c.authed('GET', `/api/v1/incidents?${q.toString()}`)) as {
+            incidents: Record<string, unknown>[];
+          };
+          if (flags.json) {
+            process.stdout.write(JSON.stringify(r.incidents) + '\n');
+            return;
+          }
+          if (r.incidents.length === 0) {
+            process.stdout.write(`no incidents for tenant ${flags.tenant}\n`);
+            return;
+          }
+          for (const i of r.incidents) {
+            const hosts = (i['hosts'] as { name: string; state: string }[]).filter(
+              (h) => h.state !== 'clean',
+            );
+            const narrative = (i['narrative'] as Record<string, string>)[flags.lang] ?? '';
+            process.stdout.write(
+              `${String(i['score']).padStart(3)}  ${String(i['title'])}  (${String(i['alert_count'])} alerts)\n` +
+                `     hosts: ${hosts.map((h) => `${h.name} [${h.state}]`).join(', ')}\n` +
+                `     ${narrative}\n\n`,
+            );
+          }
+        });
+      },
+    );
+
   clientOptions(root.command('alerts').description("list a tenant's alerts, newest first"))
     .requiredOption('--tenant <id>', 'tenant')
     .addOption(

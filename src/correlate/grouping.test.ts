@@ -133,4 +133,22 @@ describe('groupAlerts', () => {
       { numRuns: 200 },
     );
   });
+
+  it('follows a logon from another machine to that machine’s alerts (lateral movement)', () => {
+    const fromWs: Entity = {
+      type: 'host',
+      id: 'host:ws-fin-07',
+      label: 'WS-FIN-07',
+      role: 'source',
+    };
+    const groups = groupAlerts([
+      alert('a', 0, 'ws-fin-07.corp.local'),
+      alert('b', 1 * H, 'srv-db-01.corp.local', { entities: [fromWs] }),
+      alert('c', 1 * H, 'srv-db-02.corp.local'),
+    ]);
+    expect(groups.map((g) => [g.alertIds, g.links])).toEqual([
+      [['a', 'b'], ['lateral']],
+      [['c'], []],
+    ]);
+  });
 });

@@ -46,11 +46,11 @@ export interface IncidentGroup {
   readonly hosts: readonly string[];
   readonly firstTs: number;
   readonly lastTs: number;
-  /** Why the alerts were joined: the kinds of link used (`lineage`, `session`, `host`, `entity`). */
+  /** Why the alerts were joined: the kinds of link used (`lineage`, `session`, `host`, `entity`, `lateral`). */
   readonly links: readonly LinkKind[];
 }
 
-export type LinkKind = 'lineage' | 'session' | 'host' | 'entity';
+export type LinkKind = 'lineage' | 'session' | 'host' | 'entity' | 'lateral';
 
 /** Entity types that tie alerts together across hosts when they are shared. */
 const TELLING = new Set(['user', 'hash', 'domain', 'url', 'mail', 'ip']);
@@ -65,8 +65,16 @@ function keysOf(
     out.push({ key: p, window: policy.lineageWindowMs, kind: 'lineage' });
   if (a.host !== undefined && a.host !== '') {
     out.push({ key: `host:${a.host.toLowerCase()}`, window: policy.windowMs, kind: 'host' });
+    out.push({ key: `machine:${shortName(a.host)}`, window: policy.windowMs, kind: 'lateral' });
   }
   for (const e of a.entities) {
+    // A logon or connection from another machine (4624 WorkstationName, …) links to that machine's alerts.
+    if (e.type === 'host' && e.role === 'source') {
+      const name = shortName(e.label);
+      if (name !== '' && name !== '-')
+        out.push({ key: `machine:${name}`, window: policy.windowMs, kind: 'lateral' });
+      continue;
+    }
     if (e.type === 'session')
       out.push({ key: e.id, window: policy.lineageWindowMs, kind: 'session' });
     else if (TELLING.has(e.type) && telling(e)) {
@@ -74,6 +82,13 @@ function keysOf(
     }
   }
   return out;
+}
+
+/** `WS-FIN-07.corp.local` → `ws-fin-07`: machines are named both ways. */
+function shortName(host: string): string {
+  const h = host.trim().toLowerCase();
+  const dot = h.indexOf('.');
+  return dot > 0 && !/^\d+\.\d+\.\d+\.\d+$/.test(h) ? h.slice(0, dot) : h;
 }
 
 /** Built-in and machine accounts, internal addresses and loopback say nothing about one attack. */
@@ -148,10 +163,12 @@ export function groupAlerts(
       const a = at[j - 1] ?? 0;
       const b = at[j] ?? 0;
       uf.union(a, b);
+      // two alerts of one machine meeting on its name are a host link, not a lateral one
+      const sameHost = kind === 'lateral' && prev.host?.toLowerCase() === cur.host?.toLowerCase();
       for (const i of [a, b]) {
         let s = kinds.get(i);
         if (!s) kinds.set(i, (s = new Set()));
-        s.add(kind);
+        s.add(sameHost ? 'host' : kind);
       }
     }
   }

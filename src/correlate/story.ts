@@ -241,8 +241,8 @@ export function buildStory(
     )
     ?.host?.toLowerCase();
 
-  // Source: the earliest outside party in the evidence — an external address, a mail sender, then the
-  // account of the first logon, then the first file written.
+  // Source: the earliest outside party in the evidence — an external address or a mail sender; else the
+  // earliest logon account or written file.
   let source: Entity | undefined;
   for (const e of sortedEvents) {
     const ents = entitiesByEvent.get(e.id) ?? [];
@@ -253,24 +253,17 @@ export function buildStory(
     if (source) break;
   }
   if (!source) {
+    // Otherwise the earliest of: the account of a logon, a file the attack wrote.
     for (const e of sortedEvents) {
       const id = eventNumber(e);
       const ents = entitiesByEvent.get(e.id) ?? [];
       source =
         (id !== undefined && LOGON_EVENTS.has(id)
           ? ents.find((x) => x.type === 'user' && x.role === 'target')
-          : undefined) ??
-        ents.find(
-          (x) => x.type === 'ip' && x.role === 'source' && x.attributes?.['scope'] === 'external',
-        );
+          : undefined) ?? ents.find((x) => x.type === 'file' && x.role === 'target');
       if (source) break;
     }
   }
-  source ??= sortedEvents
-    .map((e) =>
-      (entitiesByEvent.get(e.id) ?? []).find((x) => x.type === 'file' && x.role === 'target'),
-    )
-    .find((x) => x !== undefined);
 
   const allTags = sortedAlerts.flatMap((a) => a.tags);
   const techniques = [...new Set(techniquesFromTags(allTags).map((t) => t.id))].sort();

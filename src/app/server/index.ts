@@ -15,6 +15,7 @@ import { startSyslog } from '../../ingest/index.ts';
 import { openSqliteStore } from '../../store/index.ts';
 import { ruleSetup } from '../files.ts';
 import { describeUploads, logsourcesOf, validateRules, type RuleInfo } from './engine.ts';
+import { computeIncidents, incidentJson } from './incidents.ts';
 import { Pipeline } from './pipeline.ts';
 import type { ServerConfig } from './config.ts';
 
@@ -151,6 +152,10 @@ export async function startServer(
       store,
       sink: pipeline,
       rules: catalog,
+      incidents: {
+        list: async (tenant) =>
+          (await computeIncidents(store, tenant, { now: Date.now() })).map(incidentJson),
+      },
       metrics,
       limits: {
         maxBodyBytes: cfg.maxBodyBytes,

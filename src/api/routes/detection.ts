@@ -144,6 +144,21 @@ const tenantRule = {
 
 export function detectionRoutes(deps: ApiDeps) {
   const { store } = deps;
+  /** Adds `key` to (or removes it from) a tenant's disabled list, tells detection, and audits it. */
+  const toggle = async (
+    current: readonly string[],
+    key: string,
+    enabled: boolean,
+    what: { tenant: string; user: string; action: 'rule' | 'ruleset'; target: string },
+  ): Promise<void> => {
+    const disabled = new Set(current);
+    if (enabled) disabled.delete(key);
+    else disabled.add(key);
+    await store.updateTenant(what.tenant, { disabledRules: [...disabled].sort() });
+    deps.rules.invalidate(what.tenant);
+    const action = `${what.action}.${enabled ? 'enable' : 'disable'}`;
+    await audit(store, what.tenant, `user:${what.user}`, action, what.target, {}, deps.now());
+  };
   return (app: FastifyInstance, _opts: unknown, done: (err?: Error) => void): void => {
     app.addContentTypeParser(
       ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain'],
@@ -246,21 +261,12 @@ export function detectionRoutes(deps: ApiDeps) {
         if (!t) throw new VigilError('NOT_FOUND', `no tenant ${tenant}`);
         const known = (await deps.rules.list(tenant)).some((r) => r.ruleset === req.params.name);
         if (!known) throw new VigilError('NOT_FOUND', `no rule set ${req.params.name}`);
-        const key = `ruleset:${req.params.name}`;
-        const disabled = new Set(t.disabledRules);
-        if (req.body.enabled) disabled.delete(key);
-        else disabled.add(key);
-        await store.updateTenant(tenant, { disabledRules: [...disabled].sort() });
-        deps.rules.invalidate(tenant);
-        await audit(
-          store,
+        await toggle(t.disabledRules, `ruleset:${req.params.name}`, req.body.enabled, {
           tenant,
-          `user:${user.name}`,
-          req.body.enabled ? 'ruleset.enable' : 'ruleset.disable',
-          req.params.name,
-          {},
-          deps.now(),
-        );
+          user: user.name,
+          action: 'ruleset',
+          target: req.params.name,
+        });
         return { name: req.params.name, tenant, enabled: req.body.enabled };
       },
     );
@@ -289,20 +295,12 @@ export function detectionRoutes(deps: ApiDeps) {
         if (!t) throw new VigilError('NOT_FOUND', `no tenant ${tenant}`);
         const known = (await deps.rules.list(tenant)).some((r) => r.id === req.params.rule);
         if (!known) throw new VigilError('NOT_FOUND', `no rule ${req.params.rule}`);
-        const disabled = new Set(t.disabledRules);
-        if (req.body.enabled) disabled.delete(req.params.rule);
-        else disabled.add(req.params.rule);
-        await store.updateTenant(tenant, { disabledRules: [...disabled].sort() });
-        deps.rules.invalidate(tenant);
-        await audit(
-          store,
+        await toggle(t.disabledRules, req.params.rule, req.body.enabled, {
           tenant,
-          `user:${user.name}`,
-          req.body.enabled ? 'rule.enable' : 'rule.disable',
-          req.params.rule,
-          {},
-          deps.now(),
-        );
+          user: user.name,
+          action: 'rule',
+          target: req.params.rule,
+        });
         return { id: req.params.rule, tenant, enabled: req.body.enabled };
       },
     );

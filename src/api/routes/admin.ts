@@ -75,6 +75,11 @@ export function adminRoutes(deps: ApiDeps) {
   // Five failures lock a user name; an address (possibly a whole office behind NAT) gets thirty.
   const byName = new LoginThrottle(5);
   const byAddr = new LoginThrottle(30);
+  /** The tenants a user may see, in the store's order. */
+  const tenantsSeenBy = async (user: User): Promise<Tenant[]> => {
+    const seen = visibleTenants(user);
+    return (await store.listTenants()).filter((t) => seen === undefined || seen.includes(t.id));
+  };
   return (app: FastifyInstance, _opts: unknown, done: (err?: Error) => void): void => {
     app.post(
       '/api/v1/login',
@@ -184,10 +189,7 @@ export function adminRoutes(deps: ApiDeps) {
       },
       async (req: FastifyRequest) => {
         const user = requireUser(req);
-        const seen = visibleTenants(user);
-        const tenants = (await store.listTenants()).filter(
-          (t) => seen === undefined || seen.includes(t.id),
-        );
+        const tenants = await tenantsSeenBy(user);
         return {
           user: publicUser(user, user),
           tenants: tenants.map((t) => ({ id: t.id, name: t.name })),
@@ -207,10 +209,7 @@ export function adminRoutes(deps: ApiDeps) {
       },
       async (req: FastifyRequest) => {
         const user = requireUser(req);
-        const seen = visibleTenants(user);
-        const tenants = (await store.listTenants()).filter(
-          (t) => seen === undefined || seen.includes(t.id),
-        );
+        const tenants = await tenantsSeenBy(user);
         return { tenants: tenants.map(publicTenant) };
       },
     );

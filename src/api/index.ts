@@ -15,6 +15,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { detectionRoutes } from './routes/detection.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { opsRoutes } from './routes/ops.ts';
+import { serveConsole } from './static.ts';
 
 export type { ApiDeps, ApiLimits, RuleCatalog, RuleListing } from './deps.ts';
 export { hashPassword, hashSecret, newId, newSecret, verifyPassword } from './auth.ts';
@@ -67,6 +68,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   });
 
+  serveConsole(app);
   app.addHook('onRequest', async (req: FastifyRequest) => {
     req.principal = await authenticate(
       deps.store,

@@ -1,0 +1,218 @@
+/**
+ * A real `vigil serve` for the console's browser tests, screenshots and benchmark: a temporary data
+ * directory, tenants and users created through the API, and a replay sent through ingest so that real
+ * incidents exist. Shared by test/web-console.test.ts and scripts/web-*.ts.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadServerConfig, startServer, type RunningServer } from '../../src/app/index.ts';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+export const PASSWORD = 'correct horse battery staple';
+
+/** An attack replay: NDJSON files of events and what its incident must show. */
+export interface Replay {
+  readonly name: string;
+  /** Each file's records, one JSON document per line. */
+  readonly files: readonly string[];
+  /** Host names rewritten when the replay is sent to a second tenant. */
+  readonly rename?: Readonly<Record<string, string>>;
+  /** What the incident at the top of the queue shows. */
+  readonly expect: {
+    readonly hosts: readonly string[];
+    readonly infected: readonly string[];
+    readonly narrativeMentions: readonly string[];
+  };
+}
+
+function ndjsonIn(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl') || f.endsWith('.ndjson'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+/** samples/quickstart: a macro document on WS-FIN-07, a UAC bypass, discovery, LSASS, brute force into SRV-DB-01. */
+export const quickstart: Replay = {
+  name: 'quickstart',
+  files: ndjsonIn(join(ROOT, 'samples', 'quickstart')),
+  rename: {
+    'WS-FIN-07': 'NW-LAB-02',
+    'SRV-DB-01': 'NW-FS-01',
+    corvane: 'northwind',
+    CORVANE: 'NORTHWIND',
+    Corvane: 'Northwind',
+  },
+  expect: {
+    hosts: ['WS-FIN-07', 'SRV-DB-01'],
+    infected: ['WS-FIN-07'],
+    narrativeMentions: ['WS-FIN-07', 'SRV-DB-01'],
+  },
+};
+
+export interface Seeded {
+  readonly server: RunningServer;
+  readonly url: string;
+  readonly dir: string;
+  /** The provider admin's token. */
+  readonly admin: string;
+  /** The tenant the replay was sent to, and a second tenant with its own (renamed) copy. */
+  readonly victim: { readonly id: string; readonly name: string };
+  readonly other: { readonly id: string; readonly name: string };
+  /** Users, all with PASSWORD. */
+  readonly users: {
+    readonly analyst: string;
+    readonly otherViewer: string;
+    readonly victimAdmin: string;
+  };
+  close(): Promise<void>;
+}
+
+export async function call(
+  url: string,
+  method: string,
+  path: string,
+  opts: { token?: string; key?: string; body?: unknown; raw?: string } = {},
+): Promise<{ status: number; body: unknown }> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (opts.token) headers['authorization'] = `Bearer ${opts.token}`;
+  if (opts.key) headers['authorization'] = `ApiKey ${opts.key}`;
+  let body: string | undefined;
+  if (opts.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(opts.body);
+  } else if (opts.raw !== undefined) {
+    headers['content-type'] = 'application/x-ndjson';
+    body = opts.raw;
+  }
+  const res = await fetch(url + path, { method, headers, ...(body === undefined ? {} : { body }) });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, body: parsed };
+}
+
+function must(r: { status: number; body: unknown }, want: number, what: string): unknown {
+  if (r.status !== want) {
+    throw new Error(`${what}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+  }
+  return r.body;
+}
+
+/** Sends a replay's files through `/api/v1/ingest` with the tenant's key, host names rewritten if asked. */
+export async function sendReplay(
+  url: string,
+  key: string,
+  replay: Replay,
+  rename: Readonly<Record<string, string>> = {},
+): Promise<number> {
+  let sent = 0;
+  for (const file of replay.files) {
+    let text = readFileSync(file, 'utf8');
+    for (const [from, to] of Object.entries(rename)) text = text.split(from).join(to);
+    const lines = text.split('\n').filter((l) => l.trim() !== '');
+    for (let i = 0; i < lines.length; i += 500) {
+      const r = await call(url, 'POST', '/api/v1/ingest', {
+        key,
+        raw: lines.slice(i, i + 500).join('\n'),
+      });
+      must(r, 200, `ingest ${file}`);
+      sent += Math.min(500, lines.length - i);
+    }
+  }
+  return sent;
+}
+
+export async function seed(replay: Replay = quickstart): Promise<Seeded> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-web-'));
+  const cfg = loadServerConfig({
+    env: { VIGIL_ADMIN_PASSWORD: PASSWORD },
+    flags: { data: dir, port: 0 },
+  });
+  const server = await startServer(cfg, () => undefined);
+  const url = server.url;
+  try {
+    const admin = (
+      must(
+        await call(url, 'POST', '/api/v1/login', {
+          body: { name: 'admin', password: PASSWORD },
+        }),
+        200,
+        'admin login',
+      ) as { token: string }
+    ).token;
+    const victim = must(
+      await call(url, 'POST', '/api/v1/tenants', {
+        token: admin,
+        body: { name: 'Corvane Logistics', id: 'corvane' },
+      }),
+      201,
+      'create tenant',
+    ) as { id: string; name: string };
+    const other = must(
+      await call(url, 'POST', '/api/v1/tenants', {
+        token: admin,
+        body: { name: 'Northwind Health', id: 'northwind' },
+      }),
+      201,
+      'create tenant',
+    ) as { id: string; name: string };
+    const users = {
+      analyst: 'mia.analyst',
+      otherViewer: 'nw.viewer',
+      victimAdmin: 'corvane.admin',
+    };
+    const create = async (body: Record<string, unknown>): Promise<void> => {
+      must(
+        await call(url, 'POST', '/api/v1/users', {
+          token: admin,
+          body: { password: PASSWORD, ...body },
+        }),
+        201,
+        `create user ${String(body['name'])}`,
+      );
+    };
+    await create({ name: users.analyst, role: 'provider_analyst' });
+    await create({ name: users.otherViewer, role: 'customer_viewer', tenant: other.id });
+    await create({ name: users.victimAdmin, role: 'customer_admin', tenant: victim.id });
+    for (const [t, rename] of [
+      [victim.id, {}],
+      [other.id, replay.rename ?? {}],
+    ] as const) {
+      const key = (
+        must(
+          await call(url, 'POST', `/api/v1/tenants/${t}/keys`, {
+            token: admin,
+            body: { name: 'replay' },
+          }),
+          201,
+          'create key',
+        ) as { key: string }
+      ).key;
+      await sendReplay(url, key, replay, rename);
+    }
+    await server.pipeline.drain();
+    return {
+      server,
+      url,
+      dir,
+      admin,
+      victim,
+      other,
+      users,
+      close: async () => {
+        await server.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}

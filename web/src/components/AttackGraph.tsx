@@ -4,7 +4,7 @@
  * the attack source and patient zero are marked. A large graph opens on its most telling nodes; a
  * node's "+N" says how many neighbours are hidden and expanding it shows them.
  */
-import { memo, useCallback, useEffect, useMemo, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import {
   Background,
   Controls,
@@ -159,6 +159,8 @@ export interface AttackGraphProps {
   /** Nodes shown at first before the analyst expands any. */
   readonly initialLimit?: number;
   readonly height?: number | string;
+  /** Shown over the graph's right edge (the selected node's details), so the graph never moves. */
+  readonly panel?: ReactNode;
 }
 
 export function AttackGraph(props: AttackGraphProps) {
@@ -185,6 +187,13 @@ export function AttackGraph(props: AttackGraphProps) {
   const shownNodes = useMemo(() => nodes.filter((n) => visible.has(n.id)), [nodes, visible]);
   const placed = useMemo(() => layout(shownNodes, edges), [shownNodes, edges]);
   const hidden = useMemo(() => hiddenCounts(visible, adj), [visible, adj]);
+
+  const expandNode = useCallback(
+    (id: string) => {
+      setVisible((v) => expand(v, id, adj));
+    },
+    [adj],
+  );
 
   const rfNodes = useMemo<Node<EntityData>[]>(
     () =>
@@ -237,13 +246,6 @@ export function AttackGraph(props: AttackGraphProps) {
     return out;
   }, [edges, visible]);
 
-  const expandNode = useCallback(
-    (id: string) => {
-      setVisible((v) => expand(v, id, adj));
-    },
-    [adj],
-  );
-
   useEffect(() => {
     if (flow) void flow.fitView({ padding: 0.15, maxZoom: 1.2, duration: 0 });
   }, [flow, visible]);
@@ -252,51 +254,71 @@ export function AttackGraph(props: AttackGraphProps) {
     performance.mark('vigil:graph:rendered');
   }, [rfNodes]);
 
+  // A double-click on a node expands it. The flow hands the second click of a double-click to its
+  // pane, not to the node, so the node is the one the first click hit, caught on the way down.
+  const lastClick = useRef<{ id: string; at: number } | undefined>(undefined);
+  const container = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = container.current;
+    if (!el) return;
+    const dbl = (e: MouseEvent): void => {
+      const last = lastClick.current;
+      if (!last || e.timeStamp - last.at > 800) return;
+      lastClick.current = undefined;
+      onSelect(last.id);
+      expandNode(last.id);
+    };
+    el.addEventListener('dblclick', dbl, true);
+    return () => {
+      el.removeEventListener('dblclick', dbl, true);
+    };
+  }, [expandNode, onSelect]);
+
   const totalHidden = nodes.length - visible.size;
   return (
     <Box>
-      <Group justify="space-between" mb={6} gap="xs">
-        <Group gap="md">
+      <Group justify="space-between" mb={6} gap="xs" wrap="nowrap">
+        <Group gap="md" wrap="nowrap">
           {(['infected', 'targeted', 'clean'] as const).map((s) => (
             <Group key={s} gap={4}>
               <Box w={10} h={10} style={{ background: HOST_COLOR[s], borderRadius: 2 }} />
               <Text size="xs">{s}</Text>
             </Group>
           ))}
-          <Text size="xs" c="dimmed">
+          <Text size="xs" c="dimmed" truncate="end">
             {visible.size} of {nodes.length} entities shown · click a node for details, double-click
             to expand
           </Text>
         </Group>
-        <Group gap={6}>
-          {selected && (hidden.get(selected) ?? 0) > 0 && (
+        <Group gap={6} wrap="nowrap">
+          <Button
+            size="compact-xs"
+            variant="light"
+            disabled={selected === undefined || (hidden.get(selected) ?? 0) === 0}
+            onClick={() => {
+              if (selected) expandNode(selected);
+            }}
+          >
+            Expand selected{selected && hidden.get(selected) ? ` (+${hidden.get(selected)})` : ''}
+          </Button>
+          <Tooltip label="Show every entity of the incident">
             <Button
               size="compact-xs"
-              variant="light"
+              variant="subtle"
+              disabled={totalHidden === 0}
               onClick={() => {
-                expandNode(selected);
+                setVisible(new Set(nodes.map((n) => n.id)));
               }}
             >
-              Expand selected (+{hidden.get(selected)})
+              Show all ({totalHidden} hidden)
             </Button>
-          )}
-          {totalHidden > 0 && (
-            <Tooltip label="Show every entity of the incident">
-              <Button
-                size="compact-xs"
-                variant="subtle"
-                onClick={() => {
-                  setVisible(new Set(nodes.map((n) => n.id)));
-                }}
-              >
-                Show all ({totalHidden} hidden)
-              </Button>
-            </Tooltip>
-          )}
+          </Tooltip>
         </Group>
       </Group>
       <Box
         h={props.height ?? 460}
+        ref={container}
+        pos="relative"
         style={{ border: '1px solid var(--mantine-color-dark-4)', borderRadius: 4 }}
         data-testid="attack-graph"
         role="figure"
@@ -307,17 +329,16 @@ export function AttackGraph(props: AttackGraphProps) {
           edges={rfEdges}
           nodeTypes={nodeTypes}
           onInit={setFlow}
-          onNodeClick={(_e, n) => {
+          onNodeClick={(e, n) => {
+            lastClick.current = { id: n.id, at: e.timeStamp };
             onSelect(n.id === selected ? undefined : n.id);
-          }}
-          onNodeDoubleClick={(_e, n) => {
-            expandNode(n.id);
           }}
           onPaneClick={() => {
             onSelect(undefined);
           }}
           nodesDraggable
           nodesConnectable={false}
+          zoomOnDoubleClick={false}
           elementsSelectable
           minZoom={0.05}
           maxZoom={2.5}
@@ -338,6 +359,18 @@ export function AttackGraph(props: AttackGraphProps) {
             />
           )}
         </ReactFlow>
+        {props.panel && (
+          <Box
+            pos="absolute"
+            top={8}
+            right={8}
+            w={360}
+            mah="calc(100% - 16px)"
+            style={{ zIndex: 5, overflow: 'auto' }}
+          >
+            {props.panel}
+          </Box>
+        )}
       </Box>
     </Box>
   );

@@ -13,6 +13,7 @@ import {
   Button,
   Card,
   Center,
+  CloseButton,
   Grid,
   Group,
   List,
@@ -461,24 +462,28 @@ function IncidentView({
       </Grid>
 
       <Section title="Attack graph">
-        <Grid gap="sm">
-          <Grid.Col span={{ base: 12, lg: node ? 8 : 12 }}>
-            <AttackGraph
-              nodes={inc.graph.nodes}
-              edges={inc.graph.edges}
-              hosts={inc.hosts}
-              sourceId={inc.source?.id}
-              patientZero={inc.patient_zero ?? undefined}
-              selected={selectedNode}
-              onSelect={setSelectedNode}
-            />
-          </Grid.Col>
-          {node && (
-            <Grid.Col span={{ base: 12, lg: 4 }}>
-              <NodePanel incident={inc} node={node} eventsById={eventsById} />
-            </Grid.Col>
-          )}
-        </Grid>
+        <AttackGraph
+          nodes={inc.graph.nodes}
+          edges={inc.graph.edges}
+          hosts={inc.hosts}
+          sourceId={inc.source?.id}
+          patientZero={inc.patient_zero ?? undefined}
+          selected={selectedNode}
+          onSelect={setSelectedNode}
+          height={520}
+          panel={
+            node && (
+              <NodePanel
+                incident={inc}
+                node={node}
+                eventsById={eventsById}
+                onClose={() => {
+                  setSelectedNode(undefined);
+                }}
+              />
+            )
+          }
+        />
       </Section>
 
       <Section title="Timeline">
@@ -602,10 +607,12 @@ function NodePanel({
   incident: inc,
   node,
   eventsById,
+  onClose,
 }: {
   incident: Incident;
   node: GraphNode;
   eventsById: ReadonlyMap<string, { event: StoredEvent; alert: AlertWithEvents }>;
+  onClose: () => void;
 }) {
   const touching = inc.graph.edges.filter((e) => e.from === node.id || e.to === node.id);
   const eventIds = [...new Set(touching.flatMap((e) => e.eventIds))];
@@ -614,11 +621,12 @@ function NodePanel({
     <Card
       withBorder
       padding="sm"
-      h="100%"
+      shadow="lg"
       data-testid="node-panel"
       aria-label={`Entity ${node.label}`}
     >
-      <Group gap={6} mb={4}>
+      <Group gap={6} mb={4} wrap="nowrap">
+        <CloseButton size="sm" aria-label="Close details" onClick={onClose} />
         <Badge size="sm" variant="outline">
           {TYPE_GLYPH[node.type] ?? node.type}
         </Badge>

@@ -170,7 +170,9 @@ describe('vigil client commands', () => {
       ['incidents', '--tenant', tenant, '--lang', 'zh-TW', '--limit', '1'],
       admin,
     );
-    expect(humanInc.stdout).toMatch(/^\s*\d+ {2}.+\(\d+ alerts\)\n {5}hosts: /);
+    expect(humanInc.stdout).toMatch(
+      /^\s*\d+ {2}.+\(\d+ alerts\)\n {5}\S+ {2}(critical|high|medium|low) {2}new {2}unassigned\n {5}hosts: /,
+    );
 
     // sending the same files again stores nothing new
     const again = await vigil([

@@ -518,10 +518,40 @@ export function addServerCommands(root: Command, result: { code: number }): void
         return n;
       }),
     )
+    .option(
+      '--status <list>',
+      'only these statuses (comma list: new,triage,investigating,contained,…)',
+    )
+    .option('--severity <list>', 'only these severities (comma list: critical,high,medium,low)')
+    .option('--assignee <name>', "only this analyst's incidents ('' = unassigned)")
+    .option('--host <name>', 'only incidents touching this host')
+    .option(
+      '--technique <id>',
+      'only incidents with this ATT&CK technique (T1059 includes T1059.001)',
+    )
     .action(
-      async (flags: ClientFlags & { tenant: string; lang: 'en' | 'zh-TW'; limit?: number }) => {
+      async (
+        flags: ClientFlags & {
+          tenant: string;
+          lang: 'en' | 'zh-TW';
+          limit?: number;
+          status?: string;
+          severity?: string;
+          assignee?: string;
+          host?: string;
+          technique?: string;
+        },
+      ) => {
         result.code = await withClient(flags, async (c) => {
-          const q = new URLSearchParams({ tenant: flags.tenant, limit: String(flags.limit ?? 20) });
+          const q = new URLSearchParams({
+            tenant: flags.tenant,
+            limit: String(flags.limit ?? 20),
+            full: 'true',
+          });
+          for (const k of ['status', 'severity', 'assignee', 'host', 'technique'] as const) {
+            const v = flags[k];
+            if (v !== undefined) q.set(k, v);
+          }
           const r = (await c.authed('GET', `/api/v1/incidents?${q.toString()}`)) as {
             incidents: Record<string, unknown>[];
           };
@@ -538,8 +568,11 @@ export function addServerCommands(root: Command, result: { code: number }): void
               (h) => h.state !== 'clean',
             );
             const narrative = (i['narrative'] as Record<string, string>)[flags.lang] ?? '';
+            const assignee = typeof i['assignee'] === 'string' ? i['assignee'] : 'unassigned';
+            const breached = i['sla_breached'] === true ? '  SLA BREACHED' : '';
             process.stdout.write(
               `${String(i['score']).padStart(3)}  ${String(i['title'])}  (${String(i['alert_count'])} alerts)\n` +
+                `     ${String(i['id'])}  ${String(i['severity'])}  ${String(i['status'])}  ${assignee}${breached}\n` +
                 `     hosts: ${hosts.map((h) => `${h.name} [${h.state}]`).join(', ')}\n` +
                 `     ${narrative}\n\n`,
             );

@@ -371,16 +371,12 @@ export class IncidentBuilder {
       )
         changed.push(id);
     }
-    const knownHosts = [
-      ...new Set(alerts.flatMap((a) => (a.host ? [a.host.toLowerCase()] : []))),
-    ].sort();
     const records: (IncidentRecord & { alertIds: readonly string[] })[] = [];
     for (const id of changed) {
       const members = (assigned.get(id) ?? [])
         .map((a) => st.alerts.get(a))
         .filter((a): a is Alert => a !== undefined);
       const record = describeIncident(tenant, id, members, st.events, {
-        knownHosts,
         assets: st.assets,
         now,
       });

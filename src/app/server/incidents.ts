@@ -13,8 +13,6 @@ import {
 } from '../../core/index.ts';
 
 export interface DescribeContext {
-  /** Every host of the tenant's recent alerts (a host the story never names is reported clean). */
-  readonly knownHosts: readonly string[];
   readonly assets: AssetTags;
   /** Exception hits of the tenant in the incident's rules (lower confidence). */
   readonly suppressed?: number;
@@ -49,7 +47,11 @@ export function describeIncident(
   const groupEvents = [...new Set(sorted.flatMap((a) => a.eventIds))]
     .map((e) => events.get(e))
     .filter((e): e is StoredEvent => e !== undefined);
-  const story = buildStory(storyAlerts, groupEvents, ctx.knownHosts);
+  // Hosts the incident's own events come from: one its evidence does not reach is reported clean. (Only
+  // the incident's own evidence counts, so its story depends on its alerts alone, not on what else the
+  // tenant has seen so far.)
+  const ownHosts = [...new Set(groupEvents.flatMap((e) => (e.host ? [e.host] : [])))];
+  const story = buildStory(storyAlerts, groupEvents, ownHosts);
   const score = scoreIncident({
     now: ctx.now,
     assets: ctx.assets,

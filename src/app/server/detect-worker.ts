@@ -12,7 +12,7 @@ import { ruleSetup } from '../files.ts';
 import { Consumer } from './consumer.ts';
 import type { DetectInit, FromDetect, ToDetect } from './detect-protocol.ts';
 import { DetectionEngine, type TenantSettings } from './engine.ts';
-import { IncidentBuilder } from './incident-builder.ts';
+import { DEFAULT_BUILDER, IncidentBuilder } from './incident-builder.ts';
 import { ruleSetDirs } from './rulesets.ts';
 
 if (!parentPort) throw new Error('detect-worker runs as a worker thread');
@@ -61,7 +61,11 @@ async function main(): Promise<void> {
     now: Date.now,
   });
   await consumer.start();
-  const builder = new IncidentBuilder(store);
+  // VIGIL_INCIDENTS=off: no incident building (to measure what it costs: npm run bench:incidents).
+  const builder = new IncidentBuilder(store, {
+    ...DEFAULT_BUILDER,
+    enabled: process.env['VIGIL_INCIDENTS'] !== 'off',
+  });
   // Whatever was stored but not detected before the last stop is detected before the server takes events.
   for (let r = await consumer.step(); r; r = await consumer.step()) {
     await builder.add(r.created, []);

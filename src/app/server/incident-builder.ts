@@ -37,6 +37,8 @@ import {
 import { describeIncident } from './incidents.ts';
 
 export interface BuilderOptions {
+  /** False: `add` ignores alerts, so nothing is ever built. */
+  readonly enabled?: boolean;
   readonly maxAlerts: number;
   readonly lookbackMs: number;
   readonly duty: number;
@@ -104,7 +106,7 @@ export class IncidentBuilder {
 
   /** New alerts were stored; `batch` holds the events just detected (others are read from the store). */
   async add(created: readonly Alert[], batch: readonly StoredEvent[]): Promise<void> {
-    if (created.length === 0) return;
+    if (created.length === 0 || this.opts.enabled === false) return;
     const byId = new Map(batch.map((e) => [e.tenant + '\0' + e.id, e]));
     const perTenant = new Map<string, Alert[]>();
     for (const a of created) {

@@ -65,10 +65,10 @@ async function costRun(
     };
     await load(server.url, key, lines, 3, SENDERS, undefined, pass);
     await drain();
-    const a0 = await metric(server.url, token, /^vigil_alerts_total\{[^}]*\} (\d+)/gm);
+    const a0 = await metric(server.url, token, /^vigil_alerts_out_total\{[^}]*\} (\d+)/gm);
     const r = await load(server.url, key, lines, SECONDS, SENDERS, undefined, pass);
     const drained = await drain();
-    const a1 = await metric(server.url, token, /^vigil_alerts_total\{[^}]*\} (\d+)/gm);
+    const a1 = await metric(server.url, token, /^vigil_alerts_out_total\{[^}]*\} (\d+)/gm);
     const builds = await metric(server.url, token, /^vigil_incident_build_seconds_count (\d+)/gm);
     const buildSeconds = await metric(
       server.url,

@@ -25,6 +25,13 @@ const MAX_KEYS = 200;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+const TIMELINE_MAX = 1000;
+
+function capped<T>(list: readonly T[]): readonly T[] {
+  if (list.length <= TIMELINE_MAX) return list;
+  return [...list.slice(0, TIMELINE_MAX / 2), ...list.slice(-TIMELINE_MAX / 2)];
+}
+
 /** The record of one incident: `members` are its alerts, `events` holds (at least) their events. */
 export function describeIncident(
   tenant: string,
@@ -110,7 +117,9 @@ export function describeIncident(
       mitigations: narrative.mitigations,
       alert_ids: sorted.map((a) => a.id),
       graph: { nodes: story.nodes, edges: story.edges },
-      timeline: story.timeline.map((t) => ({ ...t, ts: iso(t.ts) })),
+      // A long incident keeps its first and last entries; the alerts themselves stay listed in alert_ids.
+      timeline: capped(story.timeline).map((t) => ({ ...t, ts: iso(t.ts) })),
+      timeline_total: story.timeline.length,
     },
   };
 }

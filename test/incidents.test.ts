@@ -135,6 +135,10 @@ describe('incidents and case work', () => {
     expect(inc.alert_count).toBeGreaterThanOrEqual(10);
     expect(inc.sla.acknowledge).toMatchObject({ met_at: null });
     expect(typeof inc.sla.acknowledge.target_min).toBe('number');
+    // the queue shows host states, tactics, source and score terms without the whole story
+    expect(inc.hosts.some((h: any) => h.state === 'infected')).toBe(true);
+    expect(inc.score_terms.map((t: any) => t.name)).toContain('severity');
+    expect(inc.graph).toBeUndefined();
     const full = await call('GET', `/api/v1/tenants/${A}/incidents/${id}`, { token: analyst });
     expect(full.status).toBe(200);
     expect(full.body.hosts.filter((h: any) => h.state === 'infected').length).toBeGreaterThan(0);

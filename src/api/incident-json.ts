@@ -3,6 +3,7 @@
  * graph, narrative…) joined with its case (status, determination, assignee, tags, SLA clocks).
  */
 import {
+  BRIEF_KEYS,
   slaClocks,
   type IncidentCase,
   type IncidentEvidence,
@@ -73,6 +74,7 @@ export function incidentSummaryJson(
     last_ts: iso(r.lastTs),
     alert_count: r.alertCount,
     host_names: r.hosts,
+    ...r.brief,
     techniques: r.techniques,
     ...caseJson(s.case, r.severity, sla, now),
   };
@@ -90,9 +92,10 @@ export function incidentJson(
     readonly similar?: readonly Record<string, unknown>[];
   } = {},
 ): { id: string } & Record<string, unknown> {
+  const brief = Object.fromEntries(BRIEF_KEYS.map((k) => [k, record.doc[k] ?? null]));
   return {
     ...record.doc,
-    ...incidentSummaryJson({ record, case: c }, sla, now),
+    ...incidentSummaryJson({ record: { ...record, brief }, case: c }, sla, now),
     alert_count: record.alertCount,
     ...(extra.notes === undefined
       ? {}

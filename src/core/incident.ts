@@ -97,9 +97,14 @@ export interface IncidentCasePatch {
   readonly updatedAt: number;
 }
 
-/** An incident as listed in the queue: the computed summary (no doc) and its case. */
+/** The members of an incident's doc the queue shows too (kept in their own column). */
+export const BRIEF_KEYS = ['hosts', 'tactics', 'source', 'patient_zero', 'score_terms'] as const;
+
+/** An incident as listed in the queue: the computed summary (no doc; its brief) and its case. */
 export interface IncidentSummary {
-  readonly record: Omit<IncidentRecord, 'doc' | 'keys'>;
+  readonly record: Omit<IncidentRecord, 'doc' | 'keys'> & {
+    readonly brief: Readonly<Record<string, unknown>>;
+  };
   readonly case: IncidentCase;
 }
 

@@ -3,6 +3,7 @@
  * from the domain objects, and the queue's sort order and cursor.
  */
 import {
+  BRIEF_KEYS,
   INCIDENT_STATUSES,
   SEVERITIES,
   VigilError,
@@ -31,7 +32,7 @@ const opt = <K extends string, V>(key: K, value: V | null | undefined): { [P in 
 
 /** Summary columns of `incidents` (no doc, no keys): what the queue reads. */
 export const INCIDENT_SUMMARY_COLUMNS =
-  'tenant, id, title, score, severity, level, first_ts, last_ts, alert_count, hosts, techniques, updated_at';
+  'tenant, id, title, score, severity, level, first_ts, last_ts, alert_count, hosts, techniques, updated_at, brief';
 export const INCIDENT_CASE_COLUMNS =
   'status, determination, assignee, tags, created_at, case_updated_at, acknowledged_at, contained_at, resolved_at, reopened, merged_into';
 
@@ -48,6 +49,7 @@ export interface IncidentRow {
   hosts: JsonColumn;
   techniques: JsonColumn;
   updated_at: number;
+  brief: JsonColumn;
   doc?: JsonColumn;
   keys?: JsonColumn;
 }
@@ -82,6 +84,7 @@ export function incidentParams(i: IncidentRecord): unknown[] {
     JSON.stringify(i.hosts.map((h) => h.toLowerCase())),
     JSON.stringify(i.techniques),
     i.updatedAt,
+    JSON.stringify(Object.fromEntries(BRIEF_KEYS.map((k) => [k, i.doc[k] ?? null]))),
     JSON.stringify(i.doc),
     JSON.stringify(i.keys),
   ];
@@ -101,12 +104,15 @@ function summaryFromRow(r: IncidentRow): IncidentSummary['record'] {
     hosts: json(r.hosts) as string[],
     techniques: json(r.techniques) as string[],
     updatedAt: r.updated_at,
+    brief: json(r.brief) as Record<string, unknown>,
   };
 }
 
 export function incidentFromRow(r: IncidentRow): IncidentRecord {
+  const summary: Partial<IncidentSummary['record']> = summaryFromRow(r);
+  delete summary.brief;
   return {
-    ...summaryFromRow(r),
+    ...(summary as Omit<IncidentSummary['record'], 'brief'>),
     keys: json(r.keys ?? '[]') as string[],
     doc: json(r.doc ?? '{}') as Record<string, unknown>,
   };

@@ -50,12 +50,13 @@ export async function saveIncidents(
     if (i.tenant !== tenant) throw new Error(`incident ${i.id} is of tenant ${i.tenant}`);
     await db.query(
       `INSERT INTO incidents (tenant, id, title, score, severity, level, first_ts, last_ts, alert_count,
-         hosts, techniques, updated_at, doc, keys)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         hosts, techniques, updated_at, brief, doc, keys)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
        ON CONFLICT (tenant, id) DO UPDATE SET title = excluded.title, score = excluded.score,
          severity = excluded.severity, level = excluded.level, first_ts = excluded.first_ts,
          last_ts = excluded.last_ts, alert_count = excluded.alert_count, hosts = excluded.hosts,
-         techniques = excluded.techniques, updated_at = excluded.updated_at, doc = excluded.doc,
+         techniques = excluded.techniques, updated_at = excluded.updated_at,
+         brief = excluded.brief, doc = excluded.doc,
          keys = excluded.keys`,
       incidentParams(i),
     );

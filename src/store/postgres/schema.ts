@@ -164,6 +164,7 @@ export const MIGRATIONS: readonly Migration[] = [
         hosts jsonb NOT NULL,
         techniques jsonb NOT NULL,
         updated_at bigint NOT NULL,
+        brief jsonb NOT NULL,
         doc jsonb NOT NULL,
         keys jsonb NOT NULL,
         PRIMARY KEY (tenant, id)

@@ -45,12 +45,13 @@ export class SqliteIncidents {
     this.#s = {
       upsert:
         db.prepare(`INSERT INTO incidents (tenant, id, title, score, severity, level, first_ts,
-          last_ts, alert_count, hosts, techniques, updated_at, doc, keys)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          last_ts, alert_count, hosts, techniques, updated_at, brief, doc, keys)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (tenant, id) DO UPDATE SET title = excluded.title, score = excluded.score,
           severity = excluded.severity, level = excluded.level, first_ts = excluded.first_ts,
           last_ts = excluded.last_ts, alert_count = excluded.alert_count, hosts = excluded.hosts,
-          techniques = excluded.techniques, updated_at = excluded.updated_at, doc = excluded.doc,
+          techniques = excluded.techniques, updated_at = excluded.updated_at,
+          brief = excluded.brief, doc = excluded.doc,
           keys = excluded.keys`),
       newCase: db.prepare(`INSERT INTO incident_cases (tenant, id, status, tags, created_at,
           case_updated_at, reopened) VALUES (?, ?, 'new', '[]', ?, ?, 0)

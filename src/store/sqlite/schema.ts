@@ -163,6 +163,7 @@ export const MIGRATIONS: readonly Migration[] = [
         hosts TEXT NOT NULL,
         techniques TEXT NOT NULL,
         updated_at INTEGER NOT NULL,
+        brief TEXT NOT NULL,
         doc TEXT NOT NULL,
         keys TEXT NOT NULL,
         PRIMARY KEY (tenant, id)

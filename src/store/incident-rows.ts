@@ -90,7 +90,7 @@ export function incidentParams(i: IncidentRecord): unknown[] {
   ];
 }
 
-function summaryFromRow(r: IncidentRow): IncidentSummary['record'] {
+function summaryFromRow(r: IncidentRow): Omit<IncidentSummary['record'], 'brief'> {
   return {
     tenant: r.tenant,
     id: r.id,
@@ -104,15 +104,12 @@ function summaryFromRow(r: IncidentRow): IncidentSummary['record'] {
     hosts: json(r.hosts) as string[],
     techniques: json(r.techniques) as string[],
     updatedAt: r.updated_at,
-    brief: json(r.brief) as Record<string, unknown>,
   };
 }
 
 export function incidentFromRow(r: IncidentRow): IncidentRecord {
-  const summary: Partial<IncidentSummary['record']> = summaryFromRow(r);
-  delete summary.brief;
   return {
-    ...(summary as Omit<IncidentSummary['record'], 'brief'>),
+    ...summaryFromRow(r),
     keys: json(r.keys ?? '[]') as string[],
     doc: json(r.doc ?? '{}') as Record<string, unknown>,
   };
@@ -137,7 +134,10 @@ export function caseFromRow(r: CaseRow): IncidentCase {
 }
 
 export function summaryFromJoinedRow(r: IncidentRow & CaseRow): IncidentSummary {
-  return { record: summaryFromRow(r), case: caseFromRow(r) };
+  return {
+    record: { ...summaryFromRow(r), brief: json(r.brief) as Record<string, unknown> },
+    case: caseFromRow(r),
+  };
 }
 
 /**

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { unzipSync } from 'fflate';
 import { repoRoot, sharedData } from './common.ts';
 
@@ -20,7 +21,7 @@ const ISO_TIME = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z/g;
 /** Replayed events are dated from here, a millisecond apart. */
 const EPOCH = Date.now() - 3_600_000;
 
-function loadEvents(): string[] {
+export function loadEvents(): string[] {
   const zip = join(
     sharedData,
     'datasets',
@@ -39,12 +40,15 @@ function loadEvents(): string[] {
   return lines;
 }
 
-interface Server {
+export interface Server {
   readonly proc: ChildProcess;
   readonly url: string;
 }
 
-async function startServer(data: string): Promise<Server> {
+export async function startServer(
+  data: string,
+  env: Readonly<Record<string, string>> = {},
+): Promise<Server> {
   const proc = spawn(
     process.execPath,
     [
@@ -65,6 +69,7 @@ async function startServer(data: string): Promise<Server> {
         ...process.env,
         VIGIL_ADMIN_PASSWORD: PASSWORD,
         VIGIL_MAX_BACKLOG: process.env['VIGIL_MAX_BACKLOG'] ?? '100000',
+        ...env,
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
@@ -86,7 +91,7 @@ async function startServer(data: string): Promise<Server> {
   return { proc, url };
 }
 
-async function api(
+export async function api(
   url: string,
   method: string,
   path: string,
@@ -112,7 +117,7 @@ function rssMiB(pid: number): { rss: number; hwm: number } {
 }
 
 /** CPU seconds per thread of a process (utime + stime from /proc), keyed `tid name`. */
-function threadCpu(pid: number): Map<string, number> {
+export function threadCpu(pid: number): Map<string, number> {
   const out = new Map<string, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
@@ -138,7 +143,7 @@ function machineCpu(): { busy: number; total: number } {
 }
 
 /** Busiest threads between two `threadCpu` readings, as `name 93%`. */
-function cpuReport(
+export function cpuReport(
   before: Map<string, number>,
   after: Map<string, number>,
   seconds: number,
@@ -170,7 +175,7 @@ async function latency(url: string, token: string): Promise<Histogram> {
   return { bounds, counts };
 }
 
-async function queueDepth(url: string, token: string): Promise<number> {
+export async function queueDepth(url: string, token: string): Promise<number> {
   const res = await fetch(url + '/metrics', { headers: { authorization: `Bearer ${token}` } });
   return Number(/^vigil_queue_depth (\d+)/m.exec(await res.text())?.[1] ?? 0);
 }
@@ -194,7 +199,7 @@ function quantile(before: Histogram, after: Histogram, q: number): number {
   return NaN;
 }
 
-interface Load {
+export interface Load {
   acked: number;
   busy: number;
   errors: number;
@@ -202,7 +207,7 @@ interface Load {
 }
 
 /** Senders post batches; with `rate`, they pace to it in total (open loop), else as fast as acknowledged. */
-async function load(
+export async function load(
   url: string,
   key: string,
   lines: string[],
@@ -368,4 +373,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// Run as a script (npm run bench:ingest), not when bench/incidents.ts imports its parts.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

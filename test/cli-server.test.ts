@@ -170,7 +170,48 @@ describe('vigil client commands', () => {
       ['incidents', '--tenant', tenant, '--lang', 'zh-TW', '--limit', '1'],
       admin,
     );
-    expect(humanInc.stdout).toMatch(/^\s*\d+ {2}.+\(\d+ alerts\)\n {5}hosts: /);
+    expect(humanInc.stdout).toMatch(
+      /^\s*\d+ {2}.+\(\d+ alerts\)\n {5}\S+ {2}(critical|high|medium|low) {2}new {2}unassigned\n {5}hosts: /,
+    );
+
+    // case work from the command line
+    const first = String(incidents[0]?.['id']);
+    const upd = await vigil(
+      [
+        'incident',
+        'update',
+        first,
+        '--tenant',
+        tenant,
+        '--status',
+        'investigating',
+        '--assignee',
+        'admin',
+        '--tags',
+        'lure,finance',
+        '--json',
+      ],
+      admin,
+    );
+    expect(upd.code).toBe(0);
+    expect(JSON.parse(upd.stdout)).toMatchObject({
+      status: 'investigating',
+      assignee: 'admin',
+      tags: ['lure', 'finance'],
+    });
+    expect(
+      (await vigil(['incident', 'note', first, 'called the user', '--tenant', tenant], admin)).code,
+    ).toBe(0);
+    const shown = await vigil(['incident', 'show', first, '--tenant', tenant], admin);
+    expect(shown.stdout).toContain('investigating  admin');
+    expect(shown.stdout).toMatch(/notes:\n {2}\S+ admin: called the user/);
+    const badStatus = await vigil(
+      ['incident', 'update', first, '--tenant', tenant, '--status', 'done'],
+      admin,
+    );
+    expect(badStatus.code).toBe(4);
+    expect(badStatus.stderr).toMatch(/status: done is not one of/);
+    expect((await vigil(['incident', 'update', first, '--tenant', tenant], admin)).code).toBe(1);
 
     // sending the same files again stores nothing new
     const again = await vigil([

@@ -334,6 +334,66 @@ const SPECS: Record<string, Spec> = {
       { params: { id: A, incident: v.incidentId } },
     ],
   },
+  'PATCH /api/v1/tenants/{id}/incidents/{incident}': {
+    cross: (v) => [
+      { params: { id: v.tenant, incident: v.incidentId }, body: { status: 'resolved' } },
+      { params: { id: A, incident: v.incidentId }, body: { status: 'resolved' } },
+    ],
+  },
+  'POST /api/v1/tenants/{id}/incidents/{incident}/notes': {
+    cross: (v) => [
+      { params: { id: v.tenant, incident: v.incidentId }, body: { text: 'planted' } },
+      { params: { id: A, incident: v.incidentId }, body: { text: 'planted' } },
+    ],
+  },
+  'POST /api/v1/tenants/{id}/incidents/{incident}/evidence': {
+    cross: (v) => [
+      { params: { id: v.tenant, incident: v.incidentId }, body: { kind: 'hash', ref: 'x' } },
+      { params: { id: A, incident: v.incidentId }, body: { kind: 'hash', ref: 'x' } },
+    ],
+  },
+  'POST /api/v1/tenants/{id}/incidents/{incident}/split': {
+    cross: (v) => [
+      { params: { id: v.tenant, incident: v.incidentId }, body: { alert_ids: [v.alertId] } },
+      { params: { id: A, incident: v.incidentId }, body: { alert_ids: [v.alertId] } },
+    ],
+  },
+  'GET /api/v1/tenants/{id}/incidents/{incident}/audit': {
+    cross: (v) => [
+      { params: { id: v.tenant, incident: v.incidentId } },
+      { params: { id: A, incident: v.incidentId } },
+    ],
+  },
+  'POST /api/v1/tenants/{id}/incidents/merge': {
+    cross: (v) => [
+      { params: { id: v.tenant }, body: { ids: [v.incidentId, `${v.incidentId}x`] } },
+      { params: { id: A }, body: { ids: [v.incidentId, `${v.incidentId}x`] } },
+    ],
+  },
+  'GET /api/v1/tenants/{id}/sla': {
+    cross: (v) => [{ params: { id: v.tenant } }],
+    own: () => [{ params: { id: A }, allow: USERS }],
+  },
+  'PUT /api/v1/tenants/{id}/sla': {
+    cross: (v) => [{ params: { id: v.tenant }, body: { high: { acknowledge_min: 1 } } }],
+    own: () => [{ params: { id: A }, body: { high: { acknowledge_min: 30 } }, allow: MANAGERS }],
+  },
+  'GET /api/v1/tenants/{id}/assets': {
+    cross: (v) => [{ params: { id: v.tenant } }],
+    own: () => [{ params: { id: A }, allow: USERS }],
+  },
+  'PUT /api/v1/tenants/{id}/assets': {
+    cross: (v) => [{ params: { id: v.tenant }, body: { dc01: ['domain_controller'] } }],
+    own: () => [{ params: { id: A }, body: { 'ws-01': ['workstation'] }, allow: MANAGERS }],
+  },
+  'GET /api/v1/tenants/{id}/grouping': {
+    cross: (v) => [{ params: { id: v.tenant } }],
+    own: () => [{ params: { id: A }, allow: USERS }],
+  },
+  'PUT /api/v1/tenants/{id}/grouping': {
+    cross: (v) => [{ params: { id: v.tenant }, body: { reopen: false } }],
+    own: () => [{ params: { id: A }, body: { reopen: true }, allow: MANAGERS }],
+  },
   'GET /api/v1/tenants/{id}/alerts/{alert}': {
     cross: (v) => [
       { params: { id: v.tenant, alert: v.alertId } },

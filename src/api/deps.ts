@@ -23,12 +23,14 @@ export interface RuleCatalog {
   invalidate(tenant: string): void;
 }
 
-/** An incident as the API shows it (built by the composition root from src/correlate). */
-export type IncidentJson = Readonly<Record<string, unknown>> & { readonly id: string };
-
-/** The incidents of a tenant, most urgent first. */
+/** The incident builder as the API drives it (incidents themselves are read from the store). */
 export interface IncidentCatalog {
-  list(tenant: string): Promise<readonly IncidentJson[]>;
+  /**
+   * Groups the tenant's alerts that are waiting for the incident builder now, so a read after an ingest
+   * sees them (`reload`: rebuild every incident of the tenant — after a merge, a split, or a change of
+   * asset tags or grouping policy). Resolves when done.
+   */
+  regroup(tenant: string, reload?: boolean): Promise<void>;
 }
 
 export interface ApiLimits {

@@ -13,6 +13,7 @@ import type { ApiDeps } from './deps.ts';
 import { toHttpError } from './http-errors.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { detectionRoutes } from './routes/detection.ts';
+import { incidentRoutes } from './routes/incidents.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { serveConsole } from './static.ts';
@@ -138,6 +139,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(opsRoutes(deps));
   await app.register(adminRoutes(deps));
   await app.register(detectionRoutes(deps));
+  await app.register(incidentRoutes(deps));
   await app.register(ingestRoutes(deps));
   return app;
 }

@@ -518,10 +518,40 @@ export function addServerCommands(root: Command, result: { code: number }): void
         return n;
       }),
     )
+    .option(
+      '--status <list>',
+      'only these statuses (comma list: new,triage,investigating,contained,…)',
+    )
+    .option('--severity <list>', 'only these severities (comma list: critical,high,medium,low)')
+    .option('--assignee <name>', "only this analyst's incidents ('' = unassigned)")
+    .option('--host <name>', 'only incidents touching this host')
+    .option(
+      '--technique <id>',
+      'only incidents with this ATT&CK technique (T1059 includes T1059.001)',
+    )
     .action(
-      async (flags: ClientFlags & { tenant: string; lang: 'en' | 'zh-TW'; limit?: number }) => {
+      async (
+        flags: ClientFlags & {
+          tenant: string;
+          lang: 'en' | 'zh-TW';
+          limit?: number;
+          status?: string;
+          severity?: string;
+          assignee?: string;
+          host?: string;
+          technique?: string;
+        },
+      ) => {
         result.code = await withClient(flags, async (c) => {
-          const q = new URLSearchParams({ tenant: flags.tenant, limit: String(flags.limit ?? 20) });
+          const q = new URLSearchParams({
+            tenant: flags.tenant,
+            limit: String(flags.limit ?? 20),
+            full: 'true',
+          });
+          for (const k of ['status', 'severity', 'assignee', 'host', 'technique'] as const) {
+            const v = flags[k];
+            if (v !== undefined) q.set(k, v);
+          }
           const r = (await c.authed('GET', `/api/v1/incidents?${q.toString()}`)) as {
             incidents: Record<string, unknown>[];
           };
@@ -538,8 +568,11 @@ export function addServerCommands(root: Command, result: { code: number }): void
               (h) => h.state !== 'clean',
             );
             const narrative = (i['narrative'] as Record<string, string>)[flags.lang] ?? '';
+            const assignee = typeof i['assignee'] === 'string' ? i['assignee'] : 'unassigned';
+            const breached = i['sla_breached'] === true ? '  SLA BREACHED' : '';
             process.stdout.write(
               `${String(i['score']).padStart(3)}  ${String(i['title'])}  (${String(i['alert_count'])} alerts)\n` +
+                `     ${String(i['id'])}  ${String(i['severity'])}  ${String(i['status'])}  ${assignee}${breached}\n` +
                 `     hosts: ${hosts.map((h) => `${h.name} [${h.state}]`).join(', ')}\n` +
                 `     ${narrative}\n\n`,
             );
@@ -547,6 +580,118 @@ export function addServerCommands(root: Command, result: { code: number }): void
         });
       },
     );
+
+  const incident = root.command('incident').description('work one incident on a running server');
+  const incidentPath = (tenant: string, id: string): string =>
+    `/api/v1/tenants/${encodeURIComponent(tenant)}/incidents/${encodeURIComponent(id)}`;
+  const incidentLine = (i: Record<string, unknown>): string =>
+    `${String(i['id'])}  score ${String(i['score'])}  ${String(i['severity'])}  ${String(i['status'])}` +
+    `  ${typeof i['assignee'] === 'string' ? i['assignee'] : 'unassigned'}  ${String(i['title'])}`;
+  clientOptions(
+    incident
+      .command('show')
+      .description('one incident with its story, case and notes')
+      .argument('<id>', 'incident id'),
+  )
+    .requiredOption('--tenant <id>', 'the incident’s tenant')
+    .addOption(
+      new Option('--lang <lang>', 'narrative language: en or zh-TW')
+        .default('en')
+        .argParser(oneOf('--lang', ['en', 'zh-TW'] as const)),
+    )
+    .action(async (id: string, flags: ClientFlags & { tenant: string; lang: 'en' | 'zh-TW' }) => {
+      result.code = await withClient(flags, async (c) => {
+        const i = (await c.authed('GET', incidentPath(flags.tenant, id))) as Record<
+          string,
+          unknown
+        >;
+        const notes =
+          (i['notes'] as { author: string; ts: string; text: string }[] | undefined) ?? [];
+        const steps = (i['next_steps'] as Record<string, string[]> | undefined)?.[flags.lang] ?? [];
+        print(
+          flags.json,
+          i,
+          [
+            incidentLine(i),
+            '',
+            (i['narrative'] as Record<string, string>)[flags.lang] ?? '',
+            '',
+            ...steps.map((s) => `- ${s}`),
+            ...(notes.length > 0
+              ? ['', 'notes:', ...notes.map((n) => `  ${n.ts} ${n.author}: ${n.text}`)]
+              : []),
+          ].join('\n'),
+        );
+      });
+    });
+  clientOptions(
+    incident
+      .command('update')
+      .description('change status, determination, assignee or tags (each change is audited)')
+      .argument('<id>', 'incident id'),
+  )
+    .requiredOption('--tenant <id>', 'the incident’s tenant')
+    .option(
+      '--status <status>',
+      'new, triage, investigating, contained, resolved, false_positive, benign',
+    )
+    .option('--determination <d>', "incident, noteworthy, not_noteworthy ('' clears)")
+    .option('--assignee <name>', "a user who may see the tenant ('' unassigns)")
+    .option('--tags <list>', 'comma-separated tags (replaces them)')
+    .action(
+      async (
+        id: string,
+        flags: ClientFlags & {
+          tenant: string;
+          status?: string;
+          determination?: string;
+          assignee?: string;
+          tags?: string;
+        },
+      ) => {
+        const body: Record<string, unknown> = {};
+        if (flags.status !== undefined) body['status'] = flags.status;
+        if (flags.determination !== undefined)
+          body['determination'] = flags.determination === '' ? null : flags.determination;
+        if (flags.assignee !== undefined)
+          body['assignee'] = flags.assignee === '' ? null : flags.assignee;
+        if (flags.tags !== undefined)
+          body['tags'] = flags.tags
+            .split(',')
+            .map((t) => t.trim())
+            .filter((t) => t !== '');
+        if (Object.keys(body).length === 0) {
+          process.stderr.write(
+            'vigil: incident update: give at least one of --status, --determination, --assignee, --tags\n',
+          );
+          result.code = 1;
+          return;
+        }
+        result.code = await withClient(flags, async (c) => {
+          const i = (await c.authed('PATCH', incidentPath(flags.tenant, id), body)) as Record<
+            string,
+            unknown
+          >;
+          print(flags.json, i, incidentLine(i));
+        });
+      },
+    );
+  clientOptions(
+    incident
+      .command('note')
+      .description('add a note to an incident')
+      .argument('<id>', 'incident id')
+      .argument('<text>', 'the note'),
+  )
+    .requiredOption('--tenant <id>', 'the incident’s tenant')
+    .action(async (id: string, text: string, flags: ClientFlags & { tenant: string }) => {
+      result.code = await withClient(flags, async (c) => {
+        const n = (await c.authed('POST', `${incidentPath(flags.tenant, id)}/notes`, {
+          text,
+        })) as Record<string, unknown>;
+        print(flags.json, n, `note ${String(n['id'])} added to ${id}`);
+      });
+    });
 
   clientOptions(root.command('alerts').description("list a tenant's alerts, newest first"))
     .requiredOption('--tenant <id>', 'tenant')

@@ -3,5 +3,6 @@ export * from './event.ts';
 export * from './errors.ts';
 export * from './seams.ts';
 export * from './domain.ts';
+export * from './incident.ts';
 export * from './store.ts';
 export * from './metrics.ts';

@@ -24,6 +24,15 @@ import type {
   Tenant,
   User,
 } from './domain.ts';
+import type {
+  IncidentCase,
+  IncidentCasePatch,
+  IncidentEvidence,
+  IncidentNote,
+  IncidentPage,
+  IncidentQuery,
+  IncidentRecord,
+} from './incident.ts';
 
 /** A page of results and the cursor for the next one (absent on the last page). */
 export interface Page<T> {
@@ -146,6 +155,57 @@ export interface Store {
   listAudit(tenants: readonly string[], limit?: number): Promise<readonly AuditEntry[]>;
   /** Recomputes the chain; returns the seq of the first broken row, or undefined when intact. */
   verifyAudit(): Promise<number | undefined>;
+
+  // incidents
+  /**
+   * Upserts the computed part of incidents in one transaction: each one's row, its alerts (an alert belongs
+   * to one incident: mapping it here moves it), its similarity keys; creates a `new` case (at `now`) for
+   * each incident without one.
+   */
+  saveIncidents(
+    tenant: string,
+    incidents: readonly (IncidentRecord & { readonly alertIds: readonly string[] })[],
+    now: number,
+  ): Promise<void>;
+  /** Drops an incident's computed part (its alerts now belong elsewhere) and marks its case merged. */
+  retireIncident(tenant: string, id: string, mergedInto: string, now: number): Promise<void>;
+  /** The incident (computed part absent only when it was merged away) and its case. */
+  getIncident(
+    tenant: string,
+    id: string,
+  ): Promise<{ readonly record?: IncidentRecord; readonly case: IncidentCase } | undefined>;
+  /** The queue: open and closed incidents (never merged ones), highest score first. */
+  listIncidents(query: IncidentQuery): Promise<IncidentPage>;
+  /** Which incident each of these alerts belongs to (alerts in none are absent). */
+  incidentsOfAlerts(
+    tenant: string,
+    alertIds: readonly string[],
+  ): Promise<ReadonlyMap<string, string>>;
+  incidentAlertIds(tenant: string, id: string): Promise<readonly string[]>;
+  /** Applies the patch; undefined when there is no such case. */
+  updateIncidentCase(
+    tenant: string,
+    id: string,
+    patch: IncidentCasePatch,
+  ): Promise<IncidentCase | undefined>;
+  /** Other incidents of the tenant sharing keys with this one, most shared first. */
+  similarIncidents(
+    tenant: string,
+    id: string,
+    limit: number,
+  ): Promise<readonly { readonly id: string; readonly shared: readonly string[] }[]>;
+  addIncidentNote(note: IncidentNote): Promise<void>;
+  listIncidentNotes(tenant: string, incident: string): Promise<readonly IncidentNote[]>;
+  addIncidentEvidence(evidence: IncidentEvidence): Promise<void>;
+  listIncidentEvidence(tenant: string, incident: string): Promise<readonly IncidentEvidence[]>;
+  /** Analyst decisions that override grouping (merge, split): these alerts belong to that incident. */
+  pinAlerts(tenant: string, incident: string, alertIds: readonly string[]): Promise<void>;
+  /** The pins of these alerts (all of the tenant's when absent). */
+  listPins(tenant: string, alertIds?: readonly string[]): Promise<ReadonlyMap<string, string>>;
+
+  // per-tenant settings (SLA targets, asset tags, grouping policy), each a JSON value under a key
+  getTenantSetting(tenant: string, key: string): Promise<unknown>;
+  setTenantSetting(tenant: string, key: string, value: unknown): Promise<void>;
 
   // retention
   /** Deletes the tenant's events with ts < eventsBefore and alerts with ts < alertsBefore. */

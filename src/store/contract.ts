@@ -16,6 +16,9 @@
  * - `saveRule` replaces the tenant's rule with the same id; `recordExceptionHits` keeps the latest time;
  * - the audit hash is sha256 of `prevHash` (64 zeros for the first row) followed by the canonical JSON
  *   (sorted members, no spaces) of `{tenant, ts, actor, action, target, detail}`;
+ * - incidents: the queue lists by score, then last activity, then id (descending), never merged ones, with
+ *   `total` counting every match; saving an incident again keeps its case; mapping an alert to another
+ *   incident moves it; `similarIncidents` ranks by the number of shared keys;
  * - after `close`, calls reject with `VigilError('STORE')`.
  */
 import { createHash } from 'node:crypto';
@@ -28,6 +31,7 @@ import {
   type Credential,
   type ErrorCode,
   type EventQuery,
+  type IncidentRecord,
   type IngestKey,
   type NewEvent,
   type Page,
@@ -1044,6 +1048,245 @@ export function describeStoreContract<S extends Store>(
         expect(await store.purge('a', T0 + 1, 0)).toEqual({ events: 12_345, alerts: 0 });
         expect(await store.countEvents('a')).toBe(0);
         expect(await store.countEvents('b')).toBe(1);
+      });
+    });
+
+    describe('incidents', () => {
+      const incident = (
+        t: string,
+        id: string,
+        score: number,
+        over: Partial<IncidentRecord> = {},
+        alertIds: string[] = [`${id}-a1`],
+      ): IncidentRecord & { alertIds: string[] } => ({
+        id,
+        tenant: t,
+        title: `Incident ${id}`,
+        score,
+        severity: score >= 75 ? 'critical' : score >= 55 ? 'high' : score >= 35 ? 'medium' : 'low',
+        level: 'high',
+        firstTs: T0,
+        lastTs: T0 + score * MINUTE,
+        alertCount: alertIds.length,
+        hosts: ['ws-01'],
+        techniques: ['T1059.001'],
+        keys: [`rule:r-${id}`],
+        doc: { narrative: { en: `story of ${id}` } },
+        updatedAt: T0,
+        alertIds,
+        ...over,
+      });
+
+      it('lists the queue by score with filters, total and pages, per tenant', async () => {
+        await store.saveIncidents(
+          'a',
+          [
+            incident('a', 'i1', 40),
+            incident('a', 'i2', 90, { hosts: ['DC-01'], techniques: ['T1003.001'] }),
+            incident('a', 'i3', 60),
+          ],
+          T0,
+        );
+        await store.saveIncidents('b', [incident('b', 'j1', 99)], T0);
+        const page = await store.listIncidents({ tenants: ['a'] });
+        expect(page.items.map((i) => i.record.id)).toEqual(['i2', 'i3', 'i1']);
+        expect(page.total).toBe(3);
+        expect(page.next).toBeUndefined();
+        expect(nth(page.items, 0).case).toMatchObject({ status: 'new', tags: [], reopened: 0 });
+        expect(nth(page.items, 0).record.hosts).toEqual(['dc-01']);
+
+        const both = await store.listIncidents({ tenants: ['a', 'b'], limit: 2 });
+        expect(both.items.map((i) => i.record.id)).toEqual(['j1', 'i2']);
+        expect(both.total).toBe(4);
+        const rest = await store.listIncidents({
+          tenants: ['a', 'b'],
+          limit: 2,
+          ...(both.next === undefined ? {} : { cursor: both.next }),
+        });
+        expect(rest.items.map((i) => i.record.id)).toEqual(['i3', 'i1']);
+        expect(rest.next).toBeUndefined();
+
+        expect(
+          (await store.listIncidents({ tenants: ['a'], host: 'dc-01' })).items.map(
+            (i) => i.record.id,
+          ),
+        ).toEqual(['i2']);
+        expect(
+          (await store.listIncidents({ tenants: ['a'], technique: 'T1003' })).items.map(
+            (i) => i.record.id,
+          ),
+        ).toEqual(['i2']);
+        expect(
+          (await store.listIncidents({ tenants: ['a'], severities: ['high', 'medium'] })).total,
+        ).toBe(2);
+        expect((await store.listIncidents({ tenants: [] })).total).toBe(0);
+        await rejectsWith(store.listIncidents({ tenants: ['a'], cursor: 'nope' }), 'BAD_REQUEST');
+        await rejectsWith(
+          store.listIncidents({ tenants: ['a'], statuses: ['done' as 'new'] }),
+          'BAD_REQUEST',
+        );
+      });
+
+      it('keeps the case when the computed part is saved again, and filters on case fields', async () => {
+        await store.saveIncidents('a', [incident('a', 'i1', 40)], T0);
+        const c = await store.updateIncidentCase('a', 'i1', {
+          status: 'investigating',
+          assignee: 'alice',
+          determination: 'incident',
+          tags: ['ransomware'],
+          acknowledgedAt: T0 + MINUTE,
+          updatedAt: T0 + MINUTE,
+        });
+        expect(c).toMatchObject({
+          status: 'investigating',
+          assignee: 'alice',
+          determination: 'incident',
+          tags: ['ransomware'],
+          acknowledgedAt: T0 + MINUTE,
+          createdAt: T0,
+        });
+        await store.saveIncidents(
+          'a',
+          [incident('a', 'i1', 70, { title: 'Bigger' })],
+          T0 + 5 * MINUTE,
+        );
+        const got = await store.getIncident('a', 'i1');
+        expect(got?.record).toMatchObject({
+          title: 'Bigger',
+          score: 70,
+          doc: { narrative: { en: 'story of i1' } },
+        });
+        expect(got?.case).toMatchObject({
+          status: 'investigating',
+          assignee: 'alice',
+          createdAt: T0,
+        });
+        expect(await store.getIncident('b', 'i1')).toBeUndefined();
+        expect(
+          await store.updateIncidentCase('b', 'i1', { status: 'resolved', updatedAt: T0 }),
+        ).toBeUndefined();
+
+        expect((await store.listIncidents({ tenants: ['a'], assignee: 'ALICE' })).total).toBe(1);
+        expect((await store.listIncidents({ tenants: ['a'], assignee: '' })).total).toBe(0);
+        expect((await store.listIncidents({ tenants: ['a'], statuses: ['new'] })).total).toBe(0);
+        const cleared = await store.updateIncidentCase('a', 'i1', {
+          assignee: null,
+          determination: null,
+          updatedAt: T0 + 9 * MINUTE,
+        });
+        expect(cleared?.assignee).toBeUndefined();
+        expect(cleared?.determination).toBeUndefined();
+        expect(cleared?.status).toBe('investigating');
+      });
+
+      it('maps alerts to one incident, moves them, retires merged incidents', async () => {
+        await store.saveIncidents(
+          'a',
+          [incident('a', 'i1', 40, {}, ['x1', 'x2']), incident('a', 'i2', 50, {}, ['x3'])],
+          T0,
+        );
+        expect([...(await store.incidentsOfAlerts('a', ['x1', 'x3', 'zz']))].sort()).toEqual([
+          ['x1', 'i1'],
+          ['x3', 'i2'],
+        ]);
+        expect(await store.incidentsOfAlerts('b', ['x1'])).toEqual(new Map());
+        await store.saveIncidents('a', [incident('a', 'i1', 60, {}, ['x1', 'x2', 'x3'])], T0);
+        await store.retireIncident('a', 'i2', 'i1', T0 + MINUTE);
+        expect(await store.incidentAlertIds('a', 'i1')).toEqual(['x1', 'x2', 'x3']);
+        expect(await store.incidentAlertIds('a', 'i2')).toEqual([]);
+        const merged = await store.getIncident('a', 'i2');
+        expect(merged?.record).toBeUndefined();
+        expect(merged?.case.mergedInto).toBe('i1');
+        expect(
+          (await store.listIncidents({ tenants: ['a'] })).items.map((i) => i.record.id),
+        ).toEqual(['i1']);
+        // Grouping may split it out again: saving revives it.
+        await store.saveIncidents('a', [incident('a', 'i2', 50, {}, ['x3'])], T0 + 2 * MINUTE);
+        expect((await store.getIncident('a', 'i2'))?.case.mergedInto).toBeUndefined();
+      });
+
+      it('finds similar incidents by shared keys, most shared first, within the tenant', async () => {
+        await store.saveIncidents(
+          'a',
+          [
+            incident('a', 'i1', 40, { keys: ['rule:r1', 'user:bob', 'hash:abc'] }),
+            incident('a', 'i2', 40, { keys: ['rule:r1', 'user:bob'] }),
+            incident('a', 'i3', 40, { keys: ['rule:r1'] }),
+            incident('a', 'i4', 40, { keys: ['rule:r9'] }),
+          ],
+          T0,
+        );
+        await store.saveIncidents(
+          'b',
+          [incident('b', 'i5', 40, { keys: ['rule:r1', 'user:bob'] })],
+          T0,
+        );
+        expect(await store.similarIncidents('a', 'i1', 10)).toEqual([
+          { id: 'i2', shared: ['rule:r1', 'user:bob'] },
+          { id: 'i3', shared: ['rule:r1'] },
+        ]);
+      });
+
+      it('keeps notes, evidence, pins and tenant settings per tenant', async () => {
+        await store.saveIncidents('a', [incident('a', 'i1', 40)], T0);
+        await store.addIncidentNote({
+          tenant: 'a',
+          incident: 'i1',
+          id: 'n2',
+          author: 'bob',
+          ts: T0 + 2,
+          text: 'second',
+        });
+        await store.addIncidentNote({
+          tenant: 'a',
+          incident: 'i1',
+          id: 'n1',
+          author: 'al',
+          ts: T0 + 1,
+          text: 'first',
+        });
+        expect((await store.listIncidentNotes('a', 'i1')).map((n) => n.text)).toEqual([
+          'first',
+          'second',
+        ]);
+        expect(await store.listIncidentNotes('b', 'i1')).toEqual([]);
+        await store.addIncidentEvidence({
+          tenant: 'a',
+          incident: 'i1',
+          id: 'v1',
+          author: 'al',
+          ts: T0,
+          kind: 'hash',
+          ref: 'abc',
+          note: 'dropper',
+        });
+        expect(await store.listIncidentEvidence('a', 'i1')).toEqual([
+          {
+            tenant: 'a',
+            incident: 'i1',
+            id: 'v1',
+            author: 'al',
+            ts: T0,
+            kind: 'hash',
+            ref: 'abc',
+            note: 'dropper',
+          },
+        ]);
+        await store.pinAlerts('a', 'i1', ['x1', 'x2']);
+        await store.pinAlerts('a', 'i9', ['x2']);
+        expect(await store.listPins('a')).toEqual(
+          new Map([
+            ['x1', 'i1'],
+            ['x2', 'i9'],
+          ]),
+        );
+        expect(await store.listPins('a', ['x2'])).toEqual(new Map([['x2', 'i9']]));
+        expect(await store.listPins('b')).toEqual(new Map());
+        expect(await store.getTenantSetting('a', 'sla')).toBeUndefined();
+        await store.setTenantSetting('a', 'sla', { high: { acknowledgeMin: 30 } });
+        await store.setTenantSetting('a', 'sla', { high: { acknowledgeMin: 20 } });
+        expect(await store.getTenantSetting('a', 'sla')).toEqual({ high: { acknowledgeMin: 20 } });
+        expect(await store.getTenantSetting('b', 'sla')).toBeUndefined();
       });
     });
 

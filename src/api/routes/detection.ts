@@ -701,55 +701,6 @@ export function detectionRoutes(deps: ApiDeps) {
       },
     );
 
-    // incidents
-    app.get(
-      '/api/v1/incidents',
-      {
-        schema: {
-          tags: ['incidents'],
-          summary:
-            "A tenant's incidents, highest score first: alerts grouped by process lineage, session, host and shared entities, each with its attack story, score terms, narrative (en, zh-TW) and mitigations.",
-          querystring: {
-            type: 'object',
-            properties: {
-              tenant: { type: 'string' },
-              limit: { type: 'integer', minimum: 1, maximum: 1000 },
-            },
-          },
-          response: errorResponses,
-        },
-      },
-      async (req: FastifyRequest<{ Querystring: { tenant?: string; limit?: number } }>) => {
-        const user = requireUser(req);
-        const tenant = requireTenant(user, req.query.tenant);
-        const all = await deps.incidents.list(tenant);
-        return { tenant, incidents: all.slice(0, req.query.limit ?? 100), total: all.length };
-      },
-    );
-
-    app.get(
-      '/api/v1/tenants/:id/incidents/:incident',
-      {
-        schema: {
-          tags: ['incidents'],
-          summary: 'One incident with its graph, timeline, narrative and mitigations.',
-          params: {
-            type: 'object',
-            required: ['id', 'incident'],
-            properties: { id: { type: 'string' }, incident: { type: 'string' } },
-          },
-          response: errorResponses,
-        },
-      },
-      async (req: FastifyRequest<{ Params: { id: string; incident: string } }>) => {
-        const user = requireUser(req);
-        const tenant = requireTenant(user, req.params.id);
-        const found = (await deps.incidents.list(tenant)).find((i) => i.id === req.params.incident);
-        if (!found) throw new VigilError('NOT_FOUND', `no incident ${req.params.incident}`);
-        return found;
-      },
-    );
-
     // events
     app.get(
       '/api/v1/events',

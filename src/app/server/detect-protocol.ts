@@ -27,6 +27,16 @@ export type ToDetect =
   /** A tenant's disabled rules, exceptions or uploads changed. */
   | { readonly type: 'invalidate'; readonly tenant: string }
   | { readonly type: 'reload'; readonly id: number }
+  /**
+   * Build the tenant's incidents now: always after a merge or split (`reload: true` rereads its pins and
+   * policy), else only when new alerts are waiting. Answered with `regrouped`.
+   */
+  | {
+      readonly type: 'regroup';
+      readonly id: number;
+      readonly tenant: string;
+      readonly reload: boolean;
+    }
   | { readonly type: 'stop' };
 
 export type FromDetect =
@@ -70,6 +80,18 @@ export type FromDetect =
       readonly id: number;
       readonly code: string;
       readonly message: string;
+    }
+  | { readonly type: 'regrouped'; readonly id: number }
+  /** A rebuild of incidents finished (for metrics). */
+  | {
+      readonly type: 'incidents';
+      readonly reports: readonly {
+        readonly tenant: string;
+        readonly saved: number;
+        readonly retired: number;
+        readonly reopened: number;
+        readonly ms: number;
+      }[];
     }
   | { readonly type: 'failed'; readonly message: string }
   | { readonly type: 'stopped' };

@@ -12,6 +12,7 @@ import { ruleSetup } from '../files.ts';
 import { Consumer } from './consumer.ts';
 import type { DetectInit, FromDetect, ToDetect } from './detect-protocol.ts';
 import { DetectionEngine, type TenantSettings } from './engine.ts';
+import { DEFAULT_BUILDER, IncidentBuilder } from './incident-builder.ts';
 import { ruleSetDirs } from './rulesets.ts';
 
 if (!parentPort) throw new Error('detect-worker runs as a worker thread');
@@ -60,9 +61,16 @@ async function main(): Promise<void> {
     now: Date.now,
   });
   await consumer.start();
+  // VIGIL_INCIDENTS=off: no incident building (to measure what it costs: npm run bench:incidents).
+  const builder = new IncidentBuilder(store, {
+    ...DEFAULT_BUILDER,
+    enabled: process.env['VIGIL_INCIDENTS'] !== 'off',
+  });
   // Whatever was stored but not detected before the last stop is detected before the server takes events.
-  for (let r = await consumer.step(); r; r = await consumer.step())
+  for (let r = await consumer.step(); r; r = await consumer.step()) {
+    await builder.add(r.created, []);
     send({ type: 'progress', ...r });
+  }
   send({ type: 'ready', cursor: consumer.cursor, rules: engine.sharedInfos(), issues });
 
   // Stored events waiting for detection, in seq order right after the cursor. Past QUEUE_MAX they are
@@ -75,6 +83,23 @@ async function main(): Promise<void> {
   let running = false;
   let stopping = false;
   const control: ToDetect[] = [];
+  let wake: NodeJS.Timeout | undefined;
+
+  const buildIncidents = async (tenant?: string): Promise<void> => {
+    const t0 = performance.now();
+    const reports = await builder.build(tenant);
+    trace.incidents += performance.now() - t0;
+    send({
+      type: 'incidents',
+      reports: reports.map((r) => ({
+        tenant: r.tenant,
+        saved: r.saved,
+        retired: r.retired,
+        reopened: r.reopened,
+        ms: r.ms,
+      })),
+    });
+  };
 
   const run = async (): Promise<void> => {
     if (running) return;
@@ -82,8 +107,14 @@ async function main(): Promise<void> {
     try {
       while (control.length > 0) {
         const msg = control.shift();
-        if (msg?.type === 'invalidate') engine.invalidate(msg.tenant);
-        else if (msg?.type === 'reload') {
+        if (msg?.type === 'invalidate') {
+          engine.invalidate(msg.tenant);
+          builder.invalidate(msg.tenant);
+        } else if (msg?.type === 'regroup') {
+          if (msg.reload) builder.invalidate(msg.tenant);
+          if (builder.isDirty(msg.tenant)) await buildIncidents(msg.tenant);
+          send({ type: 'regrouped', id: msg.id });
+        } else if (msg?.type === 'reload') {
           ({ engine, issues } = await build(store));
           consumer.setEngine(engine);
           send({ type: 'reloaded', id: msg.id, rules: engine.sharedInfos(), issues });
@@ -92,8 +123,10 @@ async function main(): Promise<void> {
       if (fromStore) {
         const r = await consumer.step();
         // Nothing after the cursor: caught up (appends run on this thread, so none slipped in between).
-        if (r) send({ type: 'progress', ...r });
-        else fromStore = false;
+        if (r) {
+          await builder.add(r.created, []);
+          send({ type: 'progress', ...r });
+        } else fromStore = false;
       } else if (queueStart < queue.length) {
         const end = Math.min(queue.length, queueStart + init.batch);
         const events = queue.slice(queueStart, end);
@@ -104,9 +137,11 @@ async function main(): Promise<void> {
         }
         const t0 = performance.now();
         const r = await consumer.detectStored(events);
+        await builder.add(r.created, events);
         trace.detect += performance.now() - t0;
         send({ type: 'progress', ...r });
       }
+      if (builder.due()) await buildIncidents();
     } catch (e) {
       send({ type: 'failed', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
       return;
@@ -116,7 +151,14 @@ async function main(): Promise<void> {
     // One step at a time: appends that arrived meanwhile are answered before the next step.
     if (control.length > 0 || fromStore || queueStart < queue.length)
       setImmediate(() => void run());
-    else if (stopping) {
+    else if (builder.pending() && !stopping) {
+      // Incidents wait for their pace; come back when it allows the next rebuild.
+      if (!wake)
+        wake = setTimeout(() => {
+          wake = undefined;
+          void run();
+        }, builder.waitMs());
+    } else if (stopping) {
       await store.close();
       send({ type: 'stopped' });
       port.close();
@@ -124,14 +166,21 @@ async function main(): Promise<void> {
   };
 
   // VIGIL_TRACE=1: every 5 s, where this thread's time went.
-  const trace = { append: 0, appends: 0, events: 0, detect: 0, since: performance.now() };
+  const trace = {
+    append: 0,
+    appends: 0,
+    events: 0,
+    detect: 0,
+    incidents: 0,
+    since: performance.now(),
+  };
   if (process.env['VIGIL_TRACE'] === '1') {
     setInterval(() => {
       const wall = performance.now() - trace.since;
       process.stderr.write(
-        `vigil: pipeline worker: ${trace.appends} appends (${trace.events} events) ${((100 * trace.append) / wall).toFixed(0)}% of wall, detection ${((100 * trace.detect) / wall).toFixed(0)}%, queue ${queue.length - queueStart}${fromStore ? ' (reading back from the store)' : ''}\n`,
+        `vigil: pipeline worker: ${trace.appends} appends (${trace.events} events) ${((100 * trace.append) / wall).toFixed(0)}% of wall, detection ${((100 * trace.detect) / wall).toFixed(0)}%, incidents ${((100 * trace.incidents) / wall).toFixed(0)}%, queue ${queue.length - queueStart}${fromStore ? ' (reading back from the store)' : ''}\n`,
       );
-      trace.append = trace.detect = trace.appends = trace.events = 0;
+      trace.append = trace.detect = trace.incidents = trace.appends = trace.events = 0;
       trace.since = performance.now();
     }, 5000).unref();
   }

@@ -15,7 +15,6 @@ import { startSyslog } from '../../ingest/index.ts';
 import { openSqliteStore } from '../../store/index.ts';
 import { ruleSetup } from '../files.ts';
 import { describeUploads, logsourcesOf, validateRules, type RuleInfo } from './engine.ts';
-import { computeIncidents, incidentJson } from './incidents.ts';
 import { Pipeline } from './pipeline.ts';
 import type { ServerConfig } from './config.ts';
 
@@ -152,10 +151,7 @@ export async function startServer(
       store,
       sink: pipeline,
       rules: catalog,
-      incidents: {
-        list: async (tenant) =>
-          (await computeIncidents(store, tenant, { now: Date.now() })).map(incidentJson),
-      },
+      incidents: { regroup: (tenant, reload) => pipeline.regroup(tenant, reload) },
       metrics,
       limits: {
         maxBodyBytes: cfg.maxBodyBytes,

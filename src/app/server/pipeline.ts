@@ -46,6 +46,8 @@ export class Pipeline implements IngestSink {
     (r: { rules: readonly RuleInfo[]; issues: readonly Issue[] }) => void
   >();
   private nextReload = 0;
+  private regroups = new Map<number, () => void>();
+  private nextRegroup = 0;
   private stoppedWorker: Promise<void> | undefined;
   /** The shared rules as the worker loaded them, for listing. */
   rules: readonly RuleInfo[] = [];
@@ -55,6 +57,8 @@ export class Pipeline implements IngestSink {
   private readonly countAlerts;
   private readonly countSuppressed;
   private readonly latency;
+  private readonly incidentBuild;
+  private readonly incidentsSaved;
 
   private constructor(
     private readonly worker: Worker,
@@ -77,6 +81,14 @@ export class Pipeline implements IngestSink {
     this.latency = metrics.histogram(
       'vigil_ingest_to_alert_seconds',
       'Time from an event being accepted to its alert being stored.',
+    );
+    this.incidentBuild = metrics.histogram(
+      'vigil_incident_build_seconds',
+      "Time the pipeline worker spent rebuilding one tenant's incidents.",
+    );
+    this.incidentsSaved = metrics.counter(
+      'vigil_incidents_saved_total',
+      'Incidents created or updated by the incident builder.',
     );
     metrics.gauge('vigil_queue_depth', 'Events accepted but not yet through detection.', () =>
       this.backlog(),
@@ -148,6 +160,19 @@ export class Pipeline implements IngestSink {
     return new Promise((resolve) => {
       this.reloads.set(id, resolve);
       this.post({ type: 'reload', id });
+    });
+  }
+
+  /**
+   * Has the worker build the tenant's incidents now when new alerts are waiting for it (`reload`: always,
+   * rereading its pins and grouping policy — after a merge, a split or a policy change).
+   */
+  regroup(tenant: string, reload = false): Promise<void> {
+    if (this.stopped || this.failure !== undefined) return Promise.resolve();
+    const id = ++this.nextRegroup;
+    return new Promise((resolve) => {
+      this.regroups.set(id, resolve);
+      this.post({ type: 'regroup', id, tenant, reload });
     });
   }
 
@@ -245,6 +270,18 @@ export class Pipeline implements IngestSink {
         this.ruleIssues = msg.issues;
         this.reloads.get(msg.id)?.({ rules: msg.rules, issues: msg.issues });
         this.reloads.delete(msg.id);
+        break;
+      }
+      case 'regrouped': {
+        this.regroups.get(msg.id)?.();
+        this.regroups.delete(msg.id);
+        break;
+      }
+      case 'incidents': {
+        for (const r of msg.reports) {
+          this.incidentBuild.observe(r.ms / 1000);
+          this.incidentsSaved({ tenant: r.tenant }, r.saved);
+        }
         break;
       }
       case 'appended': {

@@ -9,6 +9,13 @@ import {
   type AuditEntry,
   type Credential,
   type EventQuery,
+  type IncidentCase,
+  type IncidentCasePatch,
+  type IncidentEvidence,
+  type IncidentNote,
+  type IncidentPage,
+  type IncidentQuery,
+  type IncidentRecord,
   type IngestKey,
   type NewEvent,
   type Page,
@@ -50,6 +57,7 @@ import {
   type TenantRow,
   type UserRow,
 } from '../rows.ts';
+import * as incidents from './incidents.ts';
 import { migrate } from './schema.ts';
 
 export interface PostgresStoreOptions {
@@ -730,6 +738,94 @@ class PostgresStoreImpl implements PostgresStore {
       ),
     );
     return rows[0] && alertFromRow(rows[0]);
+  }
+
+  // incidents
+
+  async saveIncidents(
+    tenant: string,
+    list: readonly (IncidentRecord & { readonly alertIds: readonly string[] })[],
+    now: number,
+  ): Promise<void> {
+    await this.#transaction([`incidents:${tenant}`], (db) =>
+      incidents.saveIncidents(db, tenant, list, now),
+    );
+  }
+
+  async retireIncident(tenant: string, id: string, mergedInto: string, now: number): Promise<void> {
+    await this.#transaction([`incidents:${tenant}`], (db) =>
+      incidents.retireIncident(db, tenant, id, mergedInto, now),
+    );
+  }
+
+  getIncident(
+    tenant: string,
+    id: string,
+  ): Promise<{ record?: IncidentRecord; case: IncidentCase } | undefined> {
+    return this.#run((db) => incidents.getIncident(db, tenant, id));
+  }
+
+  listIncidents(query: IncidentQuery): Promise<IncidentPage> {
+    return this.#run((db) => incidents.listIncidents(db, query));
+  }
+
+  incidentsOfAlerts(
+    tenant: string,
+    alertIds: readonly string[],
+  ): Promise<ReadonlyMap<string, string>> {
+    return this.#run((db) => incidents.incidentsOfAlerts(db, tenant, alertIds));
+  }
+
+  incidentAlertIds(tenant: string, id: string): Promise<readonly string[]> {
+    return this.#run((db) => incidents.incidentAlertIds(db, tenant, id));
+  }
+
+  updateIncidentCase(
+    tenant: string,
+    id: string,
+    patch: IncidentCasePatch,
+  ): Promise<IncidentCase | undefined> {
+    return this.#run((db) => incidents.updateIncidentCase(db, tenant, id, patch));
+  }
+
+  similarIncidents(
+    tenant: string,
+    id: string,
+    limit: number,
+  ): Promise<readonly { id: string; shared: readonly string[] }[]> {
+    return this.#run((db) => incidents.similarIncidents(db, tenant, id, positiveLimit(limit)));
+  }
+
+  async addIncidentNote(note: IncidentNote): Promise<void> {
+    await this.#run((db) => incidents.addIncidentNote(db, note));
+  }
+
+  listIncidentNotes(tenant: string, incident: string): Promise<readonly IncidentNote[]> {
+    return this.#run((db) => incidents.listIncidentNotes(db, tenant, incident));
+  }
+
+  async addIncidentEvidence(evidence: IncidentEvidence): Promise<void> {
+    await this.#run((db) => incidents.addIncidentEvidence(db, evidence));
+  }
+
+  listIncidentEvidence(tenant: string, incident: string): Promise<readonly IncidentEvidence[]> {
+    return this.#run((db) => incidents.listIncidentEvidence(db, tenant, incident));
+  }
+
+  async pinAlerts(tenant: string, incident: string, alertIds: readonly string[]): Promise<void> {
+    await this.#run((db) => incidents.pinAlerts(db, tenant, incident, alertIds));
+  }
+
+  listPins(tenant: string, alertIds?: readonly string[]): Promise<ReadonlyMap<string, string>> {
+    return this.#run((db) => incidents.listPins(db, tenant, alertIds));
+  }
+
+  getTenantSetting(tenant: string, key: string): Promise<unknown> {
+    return this.#run((db) => incidents.getTenantSetting(db, tenant, key));
+  }
+
+  async setTenantSetting(tenant: string, key: string, value: unknown): Promise<void> {
+    await this.#run((db) => incidents.setTenantSetting(db, tenant, key, value));
   }
 
   // exceptions

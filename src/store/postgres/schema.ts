@@ -147,6 +147,102 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_tenant_seq ON audit (tenant, seq);
     `,
   },
+  {
+    version: 2,
+    name: 'incidents and case work',
+    sql: `
+      CREATE TABLE incidents (
+        tenant text NOT NULL,
+        id text NOT NULL,
+        title text NOT NULL,
+        score double precision NOT NULL,
+        severity text NOT NULL,
+        level text NOT NULL,
+        first_ts bigint NOT NULL,
+        last_ts bigint NOT NULL,
+        alert_count integer NOT NULL,
+        hosts jsonb NOT NULL,
+        techniques jsonb NOT NULL,
+        updated_at bigint NOT NULL,
+        brief jsonb NOT NULL,
+        doc jsonb NOT NULL,
+        keys jsonb NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+      CREATE INDEX incidents_queue ON incidents (tenant, score DESC, last_ts DESC, id DESC);
+
+      CREATE TABLE incident_cases (
+        tenant text NOT NULL,
+        id text NOT NULL,
+        status text NOT NULL,
+        determination text,
+        assignee text,
+        tags jsonb NOT NULL,
+        created_at bigint NOT NULL,
+        case_updated_at bigint NOT NULL,
+        acknowledged_at bigint,
+        contained_at bigint,
+        resolved_at bigint,
+        reopened integer NOT NULL,
+        merged_into text,
+        PRIMARY KEY (tenant, id)
+      );
+
+      CREATE TABLE incident_alerts (
+        tenant text NOT NULL,
+        alert_id text NOT NULL,
+        incident text NOT NULL,
+        PRIMARY KEY (tenant, alert_id)
+      );
+      CREATE INDEX incident_alerts_incident ON incident_alerts (tenant, incident);
+
+      CREATE TABLE incident_keys (
+        tenant text NOT NULL,
+        key text NOT NULL,
+        incident text NOT NULL,
+        PRIMARY KEY (tenant, key, incident)
+      );
+      CREATE INDEX incident_keys_incident ON incident_keys (tenant, incident);
+
+      CREATE TABLE incident_notes (
+        tenant text NOT NULL,
+        incident text NOT NULL,
+        id text NOT NULL,
+        author text NOT NULL,
+        ts bigint NOT NULL,
+        text text NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+      CREATE INDEX incident_notes_incident ON incident_notes (tenant, incident, ts);
+
+      CREATE TABLE incident_evidence (
+        tenant text NOT NULL,
+        incident text NOT NULL,
+        id text NOT NULL,
+        author text NOT NULL,
+        ts bigint NOT NULL,
+        kind text NOT NULL,
+        ref text NOT NULL,
+        note text NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+      CREATE INDEX incident_evidence_incident ON incident_evidence (tenant, incident, ts);
+
+      CREATE TABLE incident_pins (
+        tenant text NOT NULL,
+        alert_id text NOT NULL,
+        incident text NOT NULL,
+        PRIMARY KEY (tenant, alert_id)
+      );
+
+      CREATE TABLE tenant_settings (
+        tenant text NOT NULL,
+        key text NOT NULL,
+        value jsonb NOT NULL,
+        PRIMARY KEY (tenant, key)
+      );
+    `,
+  },
 ];
 
 /**

@@ -9,6 +9,13 @@ import {
   type AuditEntry,
   type Credential,
   type EventQuery,
+  type IncidentCase,
+  type IncidentCasePatch,
+  type IncidentEvidence,
+  type IncidentNote,
+  type IncidentPage,
+  type IncidentQuery,
+  type IncidentRecord,
   type IngestKey,
   type NewEvent,
   type Page,
@@ -50,6 +57,7 @@ import {
   type TenantRow,
   type UserRow,
 } from '../rows.ts';
+import { SqliteIncidents } from './incidents.ts';
 import { migrate } from './schema.ts';
 import { eventTextMatches, foldValue, memberPath, textNeedle } from './text-match.ts';
 
@@ -260,6 +268,7 @@ const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 class SqliteStoreImpl implements SqliteStore {
   readonly #db: Database.Database;
   readonly #s: Statements;
+  readonly #incidents: SqliteIncidents;
   /** Search statements by SQL text (their shape depends on which filters a query uses). */
   readonly #searches = new Map<string, Database.Statement>();
   #closed = false;
@@ -283,6 +292,7 @@ class SqliteStoreImpl implements SqliteStore {
           : 0,
     );
     this.#s = prepareAll(db);
+    this.#incidents = new SqliteIncidents(db);
   }
 
   get db(): Database.Database {
@@ -714,6 +724,102 @@ class SqliteStoreImpl implements SqliteStore {
     return this.#call((s) => {
       const row = s.setAlertStatus.get(status, tenant, id) as AlertRow | undefined;
       return row && alertFromRow(row);
+    });
+  }
+
+  // incidents
+
+  saveIncidents(
+    tenant: string,
+    incidents: readonly (IncidentRecord & { readonly alertIds: readonly string[] })[],
+    now: number,
+  ): Promise<void> {
+    return this.#write(() => {
+      this.#incidents.save(tenant, incidents, now);
+    });
+  }
+
+  retireIncident(tenant: string, id: string, mergedInto: string, now: number): Promise<void> {
+    return this.#write(() => {
+      this.#incidents.retire(tenant, id, mergedInto, now);
+    });
+  }
+
+  getIncident(
+    tenant: string,
+    id: string,
+  ): Promise<{ record?: IncidentRecord; case: IncidentCase } | undefined> {
+    return this.#call(() => this.#incidents.get(tenant, id));
+  }
+
+  listIncidents(query: IncidentQuery): Promise<IncidentPage> {
+    return this.#call(() => this.#incidents.list(query));
+  }
+
+  incidentsOfAlerts(
+    tenant: string,
+    alertIds: readonly string[],
+  ): Promise<ReadonlyMap<string, string>> {
+    return this.#call(() => this.#incidents.ofAlerts(tenant, alertIds));
+  }
+
+  incidentAlertIds(tenant: string, id: string): Promise<readonly string[]> {
+    return this.#call(() => this.#incidents.alertIds(tenant, id));
+  }
+
+  updateIncidentCase(
+    tenant: string,
+    id: string,
+    patch: IncidentCasePatch,
+  ): Promise<IncidentCase | undefined> {
+    return this.#write(() => this.#incidents.update(tenant, id, patch));
+  }
+
+  similarIncidents(
+    tenant: string,
+    id: string,
+    limit: number,
+  ): Promise<readonly { id: string; shared: readonly string[] }[]> {
+    return this.#call(() => this.#incidents.similar(tenant, id, positiveLimit(limit)));
+  }
+
+  addIncidentNote(note: IncidentNote): Promise<void> {
+    return this.#write(() => {
+      this.#incidents.addNote(note);
+    });
+  }
+
+  listIncidentNotes(tenant: string, incident: string): Promise<readonly IncidentNote[]> {
+    return this.#call(() => this.#incidents.notes(tenant, incident));
+  }
+
+  addIncidentEvidence(evidence: IncidentEvidence): Promise<void> {
+    return this.#write(() => {
+      this.#incidents.addEvidence(evidence);
+    });
+  }
+
+  listIncidentEvidence(tenant: string, incident: string): Promise<readonly IncidentEvidence[]> {
+    return this.#call(() => this.#incidents.evidence(tenant, incident));
+  }
+
+  pinAlerts(tenant: string, incident: string, alertIds: readonly string[]): Promise<void> {
+    return this.#write(() => {
+      this.#incidents.pin(tenant, incident, alertIds);
+    });
+  }
+
+  listPins(tenant: string, alertIds?: readonly string[]): Promise<ReadonlyMap<string, string>> {
+    return this.#call(() => this.#incidents.pins(tenant, alertIds));
+  }
+
+  getTenantSetting(tenant: string, key: string): Promise<unknown> {
+    return this.#call(() => this.#incidents.getSetting(tenant, key));
+  }
+
+  setTenantSetting(tenant: string, key: string, value: unknown): Promise<void> {
+    return this.#write(() => {
+      this.#incidents.setSetting(tenant, key, value);
     });
   }
 

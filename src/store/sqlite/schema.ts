@@ -146,6 +146,102 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_tenant_seq ON audit (tenant, seq);
     `,
   },
+  {
+    version: 2,
+    name: 'incidents and case work',
+    sql: `
+      CREATE TABLE incidents (
+        tenant TEXT NOT NULL,
+        id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        score REAL NOT NULL,
+        severity TEXT NOT NULL,
+        level TEXT NOT NULL,
+        first_ts INTEGER NOT NULL,
+        last_ts INTEGER NOT NULL,
+        alert_count INTEGER NOT NULL,
+        hosts TEXT NOT NULL,
+        techniques TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        brief TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        keys TEXT NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+      CREATE INDEX incidents_queue ON incidents (tenant, score DESC, last_ts DESC, id DESC);
+
+      CREATE TABLE incident_cases (
+        tenant TEXT NOT NULL,
+        id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        determination TEXT,
+        assignee TEXT COLLATE NOCASE,
+        tags TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        case_updated_at INTEGER NOT NULL,
+        acknowledged_at INTEGER,
+        contained_at INTEGER,
+        resolved_at INTEGER,
+        reopened INTEGER NOT NULL,
+        merged_into TEXT,
+        PRIMARY KEY (tenant, id)
+      );
+
+      CREATE TABLE incident_alerts (
+        tenant TEXT NOT NULL,
+        alert_id TEXT NOT NULL,
+        incident TEXT NOT NULL,
+        PRIMARY KEY (tenant, alert_id)
+      );
+      CREATE INDEX incident_alerts_incident ON incident_alerts (tenant, incident);
+
+      CREATE TABLE incident_keys (
+        tenant TEXT NOT NULL,
+        key TEXT NOT NULL,
+        incident TEXT NOT NULL,
+        PRIMARY KEY (tenant, key, incident)
+      );
+      CREATE INDEX incident_keys_incident ON incident_keys (tenant, incident);
+
+      CREATE TABLE incident_notes (
+        tenant TEXT NOT NULL,
+        incident TEXT NOT NULL,
+        id TEXT NOT NULL,
+        author TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+      CREATE INDEX incident_notes_incident ON incident_notes (tenant, incident, ts);
+
+      CREATE TABLE incident_evidence (
+        tenant TEXT NOT NULL,
+        incident TEXT NOT NULL,
+        id TEXT NOT NULL,
+        author TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        ref TEXT NOT NULL,
+        note TEXT NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+      CREATE INDEX incident_evidence_incident ON incident_evidence (tenant, incident, ts);
+
+      CREATE TABLE incident_pins (
+        tenant TEXT NOT NULL,
+        alert_id TEXT NOT NULL,
+        incident TEXT NOT NULL,
+        PRIMARY KEY (tenant, alert_id)
+      );
+
+      CREATE TABLE tenant_settings (
+        tenant TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (tenant, key)
+      );
+    `,
+  },
 ];
 
 /**

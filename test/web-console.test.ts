@@ -90,8 +90,13 @@ describe.skipIf(!present && !required)('the analyst console in a browser', () =>
     const list = await call(E.url, 'GET', `/api/v1/incidents?tenant=${E.victim.id}`, {
       token: E.admin,
     });
-    incident = (list.body as any).incidents[0];
-    expect(incident, 'the replay must yield an incident').toBeDefined();
+    const top = (list.body as any).incidents[0];
+    expect(top, 'the replay must yield an incident').toBeDefined();
+    incident = (
+      await call(E.url, 'GET', `/api/v1/tenants/${E.victim.id}/incidents/${top.id}`, {
+        token: E.admin,
+      })
+    ).body;
   }, 180_000);
 
   afterAll(async () => {
@@ -195,7 +200,13 @@ describe.skipIf(!present && !required)('the analyst console in a browser', () =>
     ctx.skip(!caseWork, NO_CASE_WORK);
     await page.locator('body').click({ position: { x: 5, y: 5 } });
     await page.keyboard.press('a');
-    await page.getByRole('button', { name: 'Assign to me' }).click();
+    await page
+      .getByRole('button', { name: 'Assign to me' })
+      .click()
+      .catch(async (e: unknown) => {
+        await page.screenshot({ path: '/tmp/e2e-assign.png' });
+        throw e;
+      });
     await expect
       .poll(() => page.getByTestId('incident-assignee').textContent())
       .toBe(E.users.analyst);
@@ -237,10 +248,13 @@ describe.skipIf(!present && !required)('the analyst console in a browser', () =>
     await page.getByTestId('incident-title').waitFor();
   }, 60_000);
 
-  it('resolves the incident', async (ctx) => {
+  it('resolves the incident with the keyboard', async (ctx) => {
     ctx.skip(!caseWork, NO_CASE_WORK);
-    await page.getByRole('textbox', { name: 'Status' }).click();
-    await page.getByRole('option', { name: 'Resolved' }).click();
+    // s opens the status list; 5 is Resolved
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('s');
+    await page.getByRole('listbox', { name: 'Status' }).waitFor();
+    await page.keyboard.press('5');
     await expect.poll(() => page.getByTestId('incident-status').textContent()).toBe('Resolved');
     const now = await call(
       E.url,

@@ -124,7 +124,7 @@ export const api = {
     request<{ ok: boolean }>('DELETE', `/api/v1/tenants/${enc(tenant)}/keys/${enc(id)}`),
 
   incidents: (
-    tenant: string,
+    tenant: string | undefined,
     q: {
       limit?: number;
       cursor?: string;
@@ -161,7 +161,7 @@ export const api = {
   mergeIncidents: (tenant: string, ids: string[]) =>
     request<Incident>('POST', `/api/v1/tenants/${enc(tenant)}/incidents/merge`, { ids }),
   incidentAudit: (tenant: string, id: string) =>
-    request<{ entries: AuditEntry[] }>(
+    request<{ audit: Omit<AuditEntry, 'tenant'>[] }>(
       'GET',
       `/api/v1/tenants/${enc(tenant)}/incidents/${enc(id)}/audit`,
     ),

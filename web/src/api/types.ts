@@ -73,9 +73,9 @@ export interface SlaClock {
 }
 
 export interface Sla {
-  readonly acknowledge?: SlaClock;
-  readonly contain?: SlaClock;
-  readonly resolve?: SlaClock;
+  readonly acknowledge?: SlaClock | null;
+  readonly contain?: SlaClock | null;
+  readonly resolve?: SlaClock | null;
 }
 
 export type Lang = 'en' | 'zh-TW';
@@ -149,6 +149,8 @@ export interface Similar {
   readonly id: string;
   readonly title: string;
   readonly score: number;
+  readonly status?: IncidentStatus;
+  readonly last_ts?: string;
   readonly shared: readonly string[] | number | string;
 }
 
@@ -165,6 +167,7 @@ export interface IncidentSummary {
   readonly assignee?: string | null;
   readonly tags?: readonly string[];
   readonly sla?: Sla;
+  readonly sla_breached?: boolean;
   readonly first_ts: string;
   readonly last_ts: string;
   readonly hosts: readonly IncidentHost[];

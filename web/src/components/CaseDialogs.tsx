@@ -60,7 +60,6 @@ export function AssignDialog({
         <Stack>
           <Autocomplete
             label="Assignee"
-            data-autofocus
             data={[...new Set([me, ...known])]}
             value={who}
             onChange={setWho}
@@ -68,7 +67,8 @@ export function AssignDialog({
           />
           <Group justify="space-between">
             <Button
-              variant="subtle"
+              variant="light"
+              data-autofocus
               onClick={() => {
                 onAssign(me);
               }}

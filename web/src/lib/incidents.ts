@@ -2,17 +2,21 @@
  * Loading and changing incidents: the queue reads every tenant in scope (page by page while the API
  * hands out cursors) and polls for new ones; changes go through PATCH and refresh what they touch.
  */
-import { useQueries, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { notifications } from '@mantine/notifications';
 import { api, ApiError } from '../api/client.ts';
-import type { Determination, IncidentStatus, IncidentSummary, TenantRef } from '../api/types.ts';
+import type { Determination, IncidentStatus, IncidentSummary } from '../api/types.ts';
 
 /** How often the queue asks for new incidents. */
 export const POLL_MS = 15_000;
-/** The most incidents the queue loads per tenant. */
-const MAX_PER_TENANT = 20_000;
+/** The most incidents the queue loads for one scope. */
+const MAX_LOADED = 50_000;
 
-export async function loadTenantIncidents(tenant: string): Promise<IncidentSummary[]> {
+/**
+ * Every incident of one tenant, or (`tenant` undefined) of every tenant the user may see, page by
+ * page as the API hands out cursors.
+ */
+export async function loadIncidents(tenant: string | undefined): Promise<IncidentSummary[]> {
   const out: IncidentSummary[] = [];
   let cursor: string | undefined;
   for (;;) {
@@ -20,10 +24,9 @@ export async function loadTenantIncidents(tenant: string): Promise<IncidentSumma
       limit: 1000,
       ...(cursor === undefined ? {} : { cursor }),
     });
-    // Older servers omit the tenant on list rows; the request said which.
-    for (const i of page.incidents) out.push(i.tenant ? i : { ...i, tenant });
+    for (const i of page.incidents) out.push(i);
     cursor = page.next ?? undefined;
-    if (cursor === undefined || out.length >= MAX_PER_TENANT || page.incidents.length === 0) break;
+    if (cursor === undefined || out.length >= MAX_LOADED || page.incidents.length === 0) break;
   }
   return out;
 }
@@ -31,27 +34,32 @@ export async function loadTenantIncidents(tenant: string): Promise<IncidentSumma
 export interface IncidentList {
   readonly incidents: readonly IncidentSummary[];
   readonly loading: boolean;
-  readonly errors: readonly { tenant: string; message: string }[];
+  readonly error: string | undefined;
   readonly updatedAt: number;
 }
 
-export function useIncidentList(tenants: readonly TenantRef[]): IncidentList {
-  return useQueries({
-    queries: tenants.map((t) => ({
-      queryKey: ['incidents', t.id],
-      queryFn: () => loadTenantIncidents(t.id),
-      refetchInterval: POLL_MS,
-    })),
-    combine: (results) => ({
-      incidents: results.flatMap((r) => r.data ?? []),
-      loading: results.some((r) => r.isPending),
-      errors: results.flatMap((r, i) =>
-        r.error ? [{ tenant: tenants[i]?.id ?? '', message: r.error.message }] : [],
-      ),
-      updatedAt: Math.max(0, ...results.map((r) => r.dataUpdatedAt)),
-    }),
+/** The key of a scope's incident list in the query cache: `['incidents', tenant or '*']`. */
+export const incidentsKey = (scope: string | undefined): readonly string[] => [
+  'incidents',
+  scope ?? '*',
+];
+
+/** The incidents of the scope (one tenant, or undefined for all the user sees), polled. */
+export function useIncidentList(scope: string | undefined): IncidentList {
+  const q = useQuery({
+    queryKey: incidentsKey(scope),
+    queryFn: () => loadIncidents(scope),
+    refetchInterval: POLL_MS,
   });
+  return {
+    incidents: q.data ?? EMPTY,
+    loading: q.isPending,
+    error: q.error?.message,
+    updatedAt: q.dataUpdatedAt,
+  };
 }
+
+const EMPTY: readonly IncidentSummary[] = [];
 
 export interface IncidentChange {
   status?: IncidentStatus;
@@ -60,16 +68,10 @@ export interface IncidentChange {
   tags?: string[];
 }
 
-/** Applies `change` to cached copies at once, so the queue does not wait for the next poll. */
-function patchCache(
-  client: QueryClient,
-  tenant: string,
-  ids: readonly string[],
-  change: IncidentChange,
-) {
-  const set = new Set(ids);
-  client.setQueryData<IncidentSummary[]>(['incidents', tenant], (old) =>
-    old?.map((i) => (set.has(i.id) ? { ...i, ...change } : i)),
+/** Applies `change` to every cached list at once, so the queue does not wait for the next poll. */
+function patchCache(client: QueryClient, tenant: string, id: string, change: IncidentChange): void {
+  client.setQueriesData<IncidentSummary[]>({ queryKey: ['incidents'] }, (old) =>
+    old?.map((i) => (i.id === id && i.tenant === tenant ? { ...i, ...change } : i)),
   );
 }
 
@@ -93,14 +95,13 @@ export function useUpdateIncidents(): (
     for (const it of items) {
       try {
         await api.updateIncident(it.tenant, it.id, change);
-        patchCache(client, it.tenant, [it.id], change);
+        patchCache(client, it.tenant, it.id, change);
         ok++;
       } catch (e) {
         failures.push(explain(e));
       }
     }
-    const tenants = new Set(items.map((i) => i.tenant));
-    for (const t of tenants) void client.invalidateQueries({ queryKey: ['incidents', t] });
+    void client.invalidateQueries({ queryKey: ['incidents'] });
     for (const it of items)
       void client.invalidateQueries({ queryKey: ['incident', it.tenant, it.id] });
     const what = Object.entries(change)

@@ -939,7 +939,7 @@ function CaseWork({
               <ScrollArea.Autosize mah={240}>
                 <Table fz="xs" verticalSpacing={2}>
                   <Table.Tbody>
-                    {audit.data.entries.map((a) => (
+                    {audit.data.audit.map((a) => (
                       <Table.Tr key={a.seq}>
                         <Table.Td className="vg-mono" w={170}>
                           {utc(a.ts)}

@@ -93,7 +93,7 @@ function Stat({
 export default function OverviewPage() {
   const session = useSession();
   const tenants = scopeTenants(session);
-  const list = useIncidentList(tenants);
+  const list = useIncidentList(session.scope);
   const now = Date.now();
   const open = useMemo(() => list.incidents.filter((i) => isOpen(i.status)), [list.incidents]);
 

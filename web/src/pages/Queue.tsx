@@ -74,7 +74,7 @@ export function QueuePage() {
   const tenants = scopeTenants(session);
   const provider = isProvider(me.user.role);
   const manage = canManage(me.user.role);
-  const list = useIncidentList(tenants);
+  const list = useIncidentList(session.scope);
   const update = useUpdateIncidents();
   const client = useQueryClient();
   const { search } = useLocation();
@@ -425,7 +425,7 @@ export function QueuePage() {
         items.map((i) => i.id),
       );
       setChecked(new Set());
-      await client.invalidateQueries({ queryKey: ['incidents', tenant] });
+      await client.invalidateQueries({ queryKey: ['incidents'] });
       notifications.show({ color: 'green', message: `merged ${items.length} incidents` });
       navigate(incidentPath(tenant, merged.id));
     } catch (e) {
@@ -586,11 +586,11 @@ export function QueuePage() {
           </Group>
         )}
       </Group>
-      {list.errors.map((e) => (
-        <Alert key={e.tenant} color="red" py={6}>
-          {tenantName(session, e.tenant)}: {e.message}
+      {list.error && (
+        <Alert color="red" py={6}>
+          {list.error}
         </Alert>
-      ))}
+      )}
       <div
         role="grid"
         aria-label="Incident queue"

@@ -6,13 +6,11 @@
  * the attack graph, assigns it, creates an exception from one of its alerts and resolves it; a customer
  * viewer of another tenant sees none of it, and the incident's URL answers not found.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, haveChromium, launch } from './web/browser.ts';
-import { call, PASSWORD, quickstart, ROOT, seed, type Replay, type Seeded } from './web/seed.ts';
+import { ensureConsoleBuilt } from './web/build.ts';
+import { call, PASSWORD, quickstart, seed, type Replay, type Seeded } from './web/seed.ts';
 
 // The attack replayed. When the PCASTLE scenario lands in test/scenarios/, point this at it.
 const REPLAY: Replay = quickstart;
@@ -22,33 +20,6 @@ const required = process.env['CI'] === 'true' || process.env['VIGIL_E2E'] === '1
 const present = haveChromium();
 if (!present && !required) {
   console.warn(`web-console: skipped, no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-}
-
-function newest(path: string): number {
-  if (!existsSync(path)) return 0;
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  return Math.max(0, ...readdirSync(path).map((f) => newest(join(path, f))));
-}
-
-/** Builds web/dist when it is missing or older than the console's sources. */
-function ensureConsoleBuilt(): void {
-  const web = join(ROOT, 'web');
-  const built = newest(join(web, 'dist', 'index.html'));
-  const sources = Math.max(
-    ...['src', 'public', 'index.html', 'vite.config.ts'].map((p) => newest(join(web, p))),
-  );
-  if (built > sources) return;
-  execFileSync(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'),
-      'build',
-      '--config',
-      'web/vite.config.ts',
-    ],
-    { cwd: ROOT, stdio: 'pipe' },
-  );
 }
 
 let env: Seeded | undefined;

@@ -16,9 +16,16 @@ import {
 } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, ApiError, setUnauthorizedHandler } from './api/client.ts';
+import { api, ApiError, meOnce, setUnauthorizedHandler } from './api/client.ts';
 import { Link, matchRoute, navigate, useLocation, type Route } from './lib/router.tsx';
-import { isProvider, navFor, SessionContext, type Session } from './lib/session.tsx';
+import {
+  initialScope,
+  isProvider,
+  navFor,
+  SCOPE_KEY,
+  SessionContext,
+  type Session,
+} from './lib/session.tsx';
 import { LoginPage } from './pages/Login.tsx';
 import { QueuePage } from './pages/Queue.tsx';
 import { NotFound } from './components/NotFound.tsx';
@@ -30,13 +37,11 @@ const EventsPage = lazy(() => import('./pages/Events.tsx'));
 const RulesPage = lazy(() => import('./pages/Rules.tsx'));
 const AdminPage = lazy(() => import('./pages/Admin.tsx'));
 
-const SCOPE_KEY = 'vigil.scope';
-
 export function App() {
   const client = useQueryClient();
   const { pathname } = useLocation();
   const route = matchRoute(pathname);
-  const me = useQuery({ queryKey: ['me'], queryFn: api.me, retry: false, staleTime: 60_000 });
+  const me = useQuery({ queryKey: ['me'], queryFn: meOnce, retry: false, staleTime: 60_000 });
 
   useEffect(() => {
     setUnauthorizedHandler(() => {
@@ -77,11 +82,7 @@ function LoggedIn({ me, route }: { me: Session['me']; route: Route }) {
   const client = useQueryClient();
   const [opened, { toggle }] = useDisclosure();
   const provider = isProvider(me.user.role);
-  const [scope, setScopeState] = useState<string | undefined>(() => {
-    if (!provider) return me.user.tenant;
-    const saved = sessionStorage.getItem(SCOPE_KEY);
-    return saved && me.tenants.some((t) => t.id === saved) ? saved : undefined;
-  });
+  const [scope, setScopeState] = useState<string | undefined>(() => initialScope(me));
   const session = useMemo<Session>(
     () => ({
       me,

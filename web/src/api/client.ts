@@ -96,6 +96,36 @@ export async function request<T>(
   return json as T;
 }
 
+/**
+ * The answer to GET /api/v1/me that public/boot.js asked for before the bundle loaded, read as
+ * `request` would; the first `meOnce()` takes it.
+ */
+function takeBootMe(): Promise<Me> | undefined {
+  const w = window as { vigilBootMe?: Promise<Response> };
+  const early = w.vigilBootMe;
+  if (!early) return undefined;
+  delete w.vigilBootMe;
+  return early.then(async (res) => {
+    const text = await res.text();
+    if (res.ok) return JSON.parse(text) as Me;
+    let err: { code?: string; message?: string } | undefined;
+    try {
+      err = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+    } catch {
+      err = undefined;
+    }
+    throw new ApiError(
+      res.status,
+      err?.code ?? `HTTP_${res.status}`,
+      err?.message ?? res.statusText,
+    );
+  });
+}
+
+export function meOnce(): Promise<Me> {
+  return takeBootMe() ?? api.me();
+}
+
 const enc = encodeURIComponent;
 
 export const api = {

@@ -16,7 +16,10 @@ const MAX_LOADED = 50_000;
  * Every incident of one tenant, or (`tenant` undefined) of every tenant the user may see, page by
  * page as the API hands out cursors.
  */
-export async function loadIncidents(tenant: string | undefined): Promise<IncidentSummary[]> {
+export async function loadIncidents(
+  tenant: string | undefined,
+  onPage?: (soFar: IncidentSummary[], total: number) => void,
+): Promise<IncidentSummary[]> {
   const out: IncidentSummary[] = [];
   let cursor: string | undefined;
   for (;;) {
@@ -27,13 +30,17 @@ export async function loadIncidents(tenant: string | undefined): Promise<Inciden
     for (const i of page.incidents) out.push(i);
     cursor = page.next ?? undefined;
     if (cursor === undefined || out.length >= MAX_LOADED || page.incidents.length === 0) break;
+    onPage?.([...out], page.total);
   }
   return out;
 }
 
 export interface IncidentList {
   readonly incidents: readonly IncidentSummary[];
+  /** True until the whole list has arrived (pages may show before). */
   readonly loading: boolean;
+  /** How many incidents the scope has, once the first page told. */
+  readonly total: number | undefined;
   readonly error: string | undefined;
   readonly updatedAt: number;
 }
@@ -45,15 +52,47 @@ export const incidentsKey = (scope: string | undefined): readonly string[] => [
 ];
 
 /** The incidents of the scope (one tenant, or undefined for all the user sees), polled. */
-export function useIncidentList(scope: string | undefined): IncidentList {
-  const q = useQuery({
-    queryKey: incidentsKey(scope),
-    queryFn: () => loadIncidents(scope),
-    refetchInterval: POLL_MS,
-  });
+interface Partial {
+  readonly rows: IncidentSummary[];
+  readonly total: number;
+}
+
+/**
+ * The query that loads a scope's list. The first load publishes its first page at once (under the
+ * key plus `partial`) so the queue paints before the rest arrives; a refresh swaps the whole list at
+ * once, so the queue never shrinks while a poll is under way.
+ */
+function listQuery(client: QueryClient, scope: string | undefined) {
+  const key = incidentsKey(scope);
   return {
-    incidents: q.data ?? EMPTY,
+    queryKey: key,
+    queryFn: () =>
+      loadIncidents(scope, (rows, total) => {
+        if (client.getQueryData(key) === undefined && rows.length <= 1000)
+          client.setQueryData<Partial>([...key, 'partial'], { rows, total });
+      }),
+    refetchInterval: POLL_MS,
+  };
+}
+
+/** Starts loading a scope's incidents before the queue mounts (the console's first screen). */
+export function prefetchIncidents(client: QueryClient, scope: string | undefined): void {
+  client.query(listQuery(client, scope)).catch(() => undefined);
+}
+
+export function useIncidentList(scope: string | undefined): IncidentList {
+  const client = useQueryClient();
+  const q = useQuery(listQuery(client, scope));
+  const partial = useQuery<Partial>({
+    queryKey: [...incidentsKey(scope), 'partial'],
+    queryFn: () => Promise.reject(new Error('set by the list query')),
+    enabled: false,
+  });
+  const early = partial.data;
+  return {
+    incidents: q.data ?? early?.rows ?? EMPTY,
     loading: q.isPending,
+    total: q.data?.length ?? early?.total,
     error: q.error?.message,
     updatedAt: q.dataUpdatedAt,
   };

@@ -21,6 +21,15 @@ export function useSession(): Session {
   return s;
 }
 
+export const SCOPE_KEY = 'vigil.scope';
+
+/** The scope a session opens on: a customer's tenant; for a provider, the last one chosen or all. */
+export function initialScope(me: Me): string | undefined {
+  if (!isProvider(me.user.role)) return me.user.tenant;
+  const saved = sessionStorage.getItem(SCOPE_KEY);
+  return saved && me.tenants.some((t) => t.id === saved) ? saved : undefined;
+}
+
 export function isProvider(role: Role): boolean {
   return role === 'provider_admin' || role === 'provider_analyst';
 }

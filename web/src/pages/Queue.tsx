@@ -14,17 +14,15 @@ import {
 } from 'react';
 import {
   Alert,
-  Badge,
   Button,
-  Checkbox,
   Group,
   Loader,
+  Paper,
   Select,
   Stack,
   Text,
   TextInput,
   Title,
-  Tooltip,
 } from '@mantine/core';
 import {
   createColumnHelper,
@@ -39,7 +37,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client.ts';
 import { LEVELS, STATUSES, type IncidentSummary } from '../api/types.ts';
 import { AssignDialog, STATUS_LABEL, StatusDialog } from '../components/CaseDialogs.tsx';
-import { ScoreBadge } from '../components/Score.tsx';
+import { ScoreExplanation } from '../components/Score.tsx';
 import { explain, useIncidentList, useUpdateIncidents } from '../lib/incidents.ts';
 import {
   filterFromSearch,
@@ -53,7 +51,7 @@ import {
 import { incidentPath, navigate, useLocation } from '../lib/router.tsx';
 import { canManage, isProvider, scopeTenants, tenantName, useSession } from '../lib/session.tsx';
 import { ago, slaState } from '../lib/format.ts';
-import { HOST_COLOR, LEVEL_COLOR, STATUS_COLOR } from '../theme.ts';
+import { HOST_COLOR, LEVEL_COLOR, scoreColor, STATUS_COLOR } from '../theme.ts';
 
 const ROW_HEIGHT = 44;
 
@@ -108,6 +106,18 @@ export function QueuePage() {
   );
   const selected = selectedIndex >= 0 ? rows[selectedIndex]?.incident : undefined;
 
+  // One score explanation for the whole queue, placed beside the hovered or focused badge.
+  const [scoreTip, setScoreTip] = useState<{ incident: IncidentSummary; x: number; y: number }>();
+  const showScore = useCallback((incident: IncidentSummary, el: HTMLElement) => {
+    const r = el.getBoundingClientRect();
+    setScoreTip({ incident, x: r.right + 8, y: r.top });
+  }, []);
+  const hideScore = useCallback(() => {
+    setScoreTip(undefined);
+  }, []);
+
+  // Cells are plain elements with classes (app.css), not Mantine components: a row is drawn on every
+  // scroll step and filter change, and at 10,000 incidents that cost is the queue's budget.
   const columns = useMemo(() => {
     const cols: ColumnDef<QueueRow>[] = [];
     if (manage)
@@ -117,8 +127,9 @@ export function QueuePage() {
           size: 36,
           header: () => null,
           cell: ({ row }) => (
-            <Checkbox
-              size="xs"
+            <input
+              type="checkbox"
+              className="vg-check"
               aria-label={`Select ${row.original.incident.title}`}
               checked={checked.has(row.original.incident.id)}
               onClick={(e) => {
@@ -142,12 +153,30 @@ export function QueuePage() {
         id: 'score',
         header: 'Score',
         size: 64,
-        cell: ({ row }) => (
-          <ScoreBadge
-            score={row.original.incident.score}
-            terms={row.original.incident.score_terms}
-          />
-        ),
+        cell: ({ row }) => {
+          const i = row.original.incident;
+          return (
+            <button
+              type="button"
+              className={`vg-score vg-bg-${scoreColor(i.score)}`}
+              data-testid="score"
+              aria-label={`Score ${i.score}, explain`}
+              onMouseEnter={(e) => {
+                showScore(i, e.currentTarget);
+              }}
+              onFocus={(e) => {
+                showScore(i, e.currentTarget);
+              }}
+              onMouseLeave={hideScore}
+              onBlur={hideScore}
+              onClick={(e) => {
+                e.stopPropagation();
+              }}
+            >
+              {i.score}
+            </button>
+          );
+        },
       }),
       col.display({
         id: 'severity',
@@ -156,22 +185,33 @@ export function QueuePage() {
         cell: ({ row }) => {
           const s = row.original.incident.severity;
           return s ? (
-            <Badge variant="light" color={LEVEL_COLOR[s]} size="sm">
-              {s}
-            </Badge>
+            <span className={`vg-badge vg-fg-${LEVEL_COLOR[s]}`}>{s}</span>
           ) : (
-            <Text c="dimmed">—</Text>
+            <span className="vg-dim">—</span>
           );
         },
       }),
       col.display({
         id: 'title',
         header: 'Incident',
-        cell: ({ row }) => (
-          <Text size="sm" truncate="end" fw={500} title={row.original.incident.title}>
-            {row.original.incident.title}
-          </Text>
-        ),
+        cell: ({ row }) => {
+          const inc = row.original.incident;
+          return (
+            <a
+              href={incidentPath(inc.tenant, inc.id)}
+              className="vg-title"
+              title={inc.title}
+              tabIndex={-1}
+              onClick={(e) => {
+                if (e.button !== 0 || e.metaKey || e.ctrlKey) return;
+                e.preventDefault();
+                navigate(incidentPath(inc.tenant, inc.id));
+              }}
+            >
+              {inc.title}
+            </a>
+          );
+        },
       }),
     );
     if (provider)
@@ -180,11 +220,7 @@ export function QueuePage() {
           id: 'tenant',
           header: 'Tenant',
           size: 130,
-          cell: ({ row }) => (
-            <Text size="sm" truncate="end">
-              {tenantName(session, row.original.incident.tenant)}
-            </Text>
-          ),
+          cell: ({ row }) => tenantName(session, row.original.incident.tenant),
         }),
       );
     cols.push(
@@ -192,28 +228,21 @@ export function QueuePage() {
         id: 'status',
         header: 'Status',
         size: 116,
-        cell: ({ row }) => (
-          <Badge variant="dot" color={STATUS_COLOR[row.original.incident.status]} size="sm">
-            {STATUS_LABEL[row.original.incident.status]}
-          </Badge>
-        ),
+        cell: ({ row }) => {
+          const st = row.original.incident.status;
+          return (
+            <span className="vg-status">
+              <span className={`vg-dot vg-bg-${STATUS_COLOR[st]}`} />
+              {STATUS_LABEL[st]}
+            </span>
+          );
+        },
       }),
       col.display({
         id: 'assignee',
         header: 'Assignee',
         size: 104,
-        cell: ({ row }) => {
-          const a = row.original.incident.assignee;
-          return a ? (
-            <Text size="sm" truncate="end">
-              {a}
-            </Text>
-          ) : (
-            <Text size="sm" c="dimmed">
-              —
-            </Text>
-          );
-        },
+        cell: ({ row }) => row.original.incident.assignee ?? <span className="vg-dim">—</span>,
       }),
       col.display({
         id: 'hosts',
@@ -222,22 +251,18 @@ export function QueuePage() {
         cell: ({ row }) => {
           const hosts = row.original.incident.hosts;
           return (
-            <Text
-              size="sm"
-              truncate="end"
-              title={hosts.map((h) => `${h.name} (${h.state})`).join(', ')}
-            >
+            <span title={hosts.map((h) => `${h.name} (${h.state})`).join(', ')}>
               {hosts.slice(0, 2).map((h, i) => (
                 <span key={h.name}>
                   {i > 0 ? ', ' : ''}
-                  <span style={{ color: HOST_COLOR[h.state] }} aria-label={`${h.name}, ${h.state}`}>
+                  <span style={{ color: HOST_COLOR[h.state] }} aria-label={h.state}>
                     ●
                   </span>{' '}
                   {h.name}
                 </span>
               ))}
               {hosts.length > 2 ? ` +${hosts.length - 2}` : ''}
-            </Text>
+            </span>
           );
         },
       }),
@@ -245,18 +270,16 @@ export function QueuePage() {
         id: 'alerts',
         header: 'Alerts',
         size: 58,
-        cell: ({ row }) => <Text size="sm">{row.original.incident.alert_count}</Text>,
+        cell: ({ row }) => row.original.incident.alert_count,
       }),
       col.display({
         id: 'last',
         header: 'Last activity',
         size: 104,
         cell: ({ row }) => (
-          <Tooltip label={row.original.incident.last_ts} openDelay={400}>
-            <Text size="sm" c="dimmed">
-              {ago(row.original.lastMs)}
-            </Text>
-          </Tooltip>
+          <span className="vg-dim" title={row.original.incident.last_ts}>
+            {ago(row.original.lastMs)}
+          </span>
         ),
       }),
       col.display({
@@ -266,35 +289,38 @@ export function QueuePage() {
         cell: ({ row }) => {
           const s = slaState(row.original.incident.sla, Date.now());
           return s ? (
-            <Badge size="sm" variant="light" color={s.color} title={s.title}>
+            <span className={`vg-badge vg-fg-${s.color}`} title={s.title}>
               {s.label}
-            </Badge>
+            </span>
           ) : (
-            <Text size="sm" c="dimmed">
-              —
-            </Text>
+            <span className="vg-dim">—</span>
           );
         },
       }),
     );
     return cols;
-  }, [manage, provider, checked, session]);
+  }, [manage, provider, checked, session, showScore, hideScore]);
 
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtual = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+  });
+  const items = virtual.getVirtualItems();
+  // The table model covers the rows on screen only; the virtualiser decides which those are.
+  const windowRows = useMemo(
+    () => items.flatMap((v) => (rows[v.index] ? [rows[v.index] as QueueRow] : [])),
+    [items, rows],
+  );
   const table = useReactTable({
-    data: rows,
+    data: windowRows,
     columns,
     getCoreRowModel: getCoreRowModel(),
     getRowId: (r) => `${r.incident.tenant}/${r.incident.id}`,
   });
   const tableRows = table.getRowModel().rows;
-
-  const scroller = useRef<HTMLDivElement>(null);
-  const virtual = useVirtualizer({
-    count: tableRows.length,
-    getScrollElement: () => scroller.current,
-    estimateSize: () => ROW_HEIGHT,
-    overscan: 12,
-  });
 
   // Keep the first visible row in place when a poll inserts incidents above it.
   const anchor = useRef<{ id: string; index: number } | undefined>(undefined);
@@ -444,7 +470,7 @@ export function QueuePage() {
         <Title order={2}>Incidents</Title>
         <Text size="sm" c="dimmed" aria-live="polite">
           {list.loading
-            ? 'loading…'
+            ? `loading… ${list.incidents.length}${list.total === undefined ? '' : ` of ${list.total}`}`
             : `${rows.length} shown · ${open} open · ${list.incidents.length} in scope`}
         </Text>
       </Group>
@@ -650,8 +676,8 @@ export function QueuePage() {
             </Text>
           ) : (
             <div style={{ height: virtual.getTotalSize(), position: 'relative' }}>
-              {virtual.getVirtualItems().map((v) => {
-                const row = tableRows[v.index];
+              {items.map((v, k) => {
+                const row = tableRows[k];
                 if (!row) return null;
                 const inc = row.original.incident;
                 const isSel = inc.id === selectedId;
@@ -690,22 +716,7 @@ export function QueuePage() {
                             : { width: c.column.getSize(), flex: 'none' }
                         }
                       >
-                        {c.column.id === 'title' ? (
-                          <a
-                            href={incidentPath(inc.tenant, inc.id)}
-                            style={{ color: 'inherit', textDecoration: 'none' }}
-                            tabIndex={-1}
-                            onClick={(e) => {
-                              if (e.button !== 0 || e.metaKey || e.ctrlKey) return;
-                              e.preventDefault();
-                              navigate(incidentPath(inc.tenant, inc.id));
-                            }}
-                          >
-                            {flexRender(c.column.columnDef.cell, c.getContext())}
-                          </a>
-                        ) : (
-                          flexRender(c.column.columnDef.cell, c.getContext())
-                        )}
+                        {flexRender(c.column.columnDef.cell, c.getContext())}
                       </div>
                     ))}
                   </div>
@@ -715,6 +726,23 @@ export function QueuePage() {
           )}
         </div>
       </div>
+      {scoreTip?.incident.score_terms && (
+        <Paper
+          withBorder
+          shadow="md"
+          p="sm"
+          role="tooltip"
+          style={{
+            position: 'fixed',
+            left: Math.min(scoreTip.x, window.innerWidth - 480),
+            top: Math.min(scoreTip.y, window.innerHeight - 260),
+            zIndex: 300,
+            pointerEvents: 'none',
+          }}
+        >
+          <ScoreExplanation score={scoreTip.incident.score} terms={scoreTip.incident.score_terms} />
+        </Paper>
+      )}
       <AssignDialog
         opened={dialog === 'assign'}
         count={targets().length}

@@ -77,10 +77,10 @@ function mockApi(app: FastifyInstance): void {
 }
 
 /** performance.now() at the next painted frame (two animation frames later). */
-const painted = async (page: Page): Promise<number> =>
-  (await page.evaluate(
+const painted = (page: Page): Promise<number> =>
+  page.evaluate<number>(
     'new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now()))))',
-  )) as number;
+  );
 
 /**
  * Types `text` into the queue's search box and resolves with the milliseconds until the frame that
@@ -217,9 +217,7 @@ async function main(): Promise<void> {
       }
       for (const text of searches) {
         const want = filterQueue(rows, { ...EMPTY_FILTER, text }, 'bench').length;
-        const ms = (await page.evaluate(
-          `(${REFILTER})(${JSON.stringify({ text, want })})`,
-        )) as number;
+        const ms = await page.evaluate<number>(`(${REFILTER})(${JSON.stringify({ text, want })})`);
         results.refilter.push(ms);
         if (process.env['BENCH_DIAG']) console.log(text, ms, await page.evaluate(DIAG));
       }
@@ -232,12 +230,12 @@ async function main(): Promise<void> {
       await graph.locator('[data-node]').first().waitFor();
       const graphPaint = await painted(page);
       results.graphPaint.push(graphPaint);
-      const t0 = (await page.evaluate('performance.now()')) as number;
+      const t0 = await page.evaluate<number>('performance.now()');
       await graph.locator('[data-node^="host:"]').first().click();
       await page.getByTestId('node-panel').waitFor();
       const t1 = await painted(page);
       results.graphInteractive.push(graphPaint + (t1 - t0));
-      const t2 = (await page.evaluate('performance.now()')) as number;
+      const t2 = await page.evaluate<number>('performance.now()');
       await page.getByRole('button', { name: /Show all/ }).click();
       await page.waitForFunction(
         `document.querySelectorAll('[data-testid="attack-graph"] [data-node]').length >= ${GRAPH}`,

@@ -16,6 +16,8 @@ export interface Replay {
   readonly name: string;
   /** Each file's records, one JSON document per line. */
   readonly files: readonly string[];
+  /** The UTC day (YYYY-MM-DD) its events are dated, which `redate` moves to yesterday. */
+  readonly date?: string;
   /** Host names rewritten when the replay is sent to a second tenant. */
   readonly rename?: Readonly<Record<string, string>>;
   /** What the incident at the top of the queue shows. */
@@ -37,6 +39,7 @@ function ndjsonIn(dir: string): string[] {
 export const quickstart: Replay = {
   name: 'quickstart',
   files: ndjsonIn(join(ROOT, 'samples', 'quickstart')),
+  date: '2026-11-17',
   rename: {
     'WS-FIN-07': 'NW-LAB-02',
     'SRV-DB-01': 'NW-FS-01',
@@ -128,11 +131,21 @@ export async function sendReplay(
   return sent;
 }
 
-export async function seed(replay: Replay = quickstart): Promise<Seeded> {
+/** `rules`: rule folders loaded beside Vigil's own (e.g. SigmaHQ's, for the screenshots). */
+export async function seed(
+  replay: Replay = quickstart,
+  opts: {
+    readonly rules?: readonly string[];
+    /** Date the replay yesterday (screenshots: "this week" shows it). */
+    readonly redate?: boolean;
+    /** More customers, each sent the replay with these renames. */
+    readonly more?: readonly { id: string; name: string; rename: Record<string, string> }[];
+  } = {},
+): Promise<Seeded> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-web-'));
   const cfg = loadServerConfig({
     env: { VIGIL_ADMIN_PASSWORD: PASSWORD },
-    flags: { data: dir, port: 0 },
+    flags: { data: dir, port: 0, ...(opts.rules ? { rules: [...opts.rules] } : {}) },
   });
   const server = await startServer(cfg, () => undefined);
   const url = server.url;
@@ -180,10 +193,29 @@ export async function seed(replay: Replay = quickstart): Promise<Seeded> {
     await create({ name: users.analyst, role: 'provider_analyst' });
     await create({ name: users.otherViewer, role: 'customer_viewer', tenant: other.id });
     await create({ name: users.victimAdmin, role: 'customer_admin', tenant: victim.id });
-    for (const [t, rename] of [
-      [victim.id, {}],
-      [other.id, replay.rename ?? {}],
-    ] as const) {
+    const day =
+      opts.redate && replay.date
+        ? { [replay.date]: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10) }
+        : {};
+    for (const m of opts.more ?? []) {
+      must(
+        await call(url, 'POST', '/api/v1/tenants', {
+          token: admin,
+          body: { name: m.name, id: m.id },
+        }),
+        201,
+        'create tenant',
+      );
+    }
+    const sends: [string, Record<string, string>][] = [
+      [victim.id, { ...day }],
+      [other.id, { ...replay.rename, ...day }],
+      ...(opts.more ?? []).map((m): [string, Record<string, string>] => [
+        m.id,
+        { ...m.rename, ...day },
+      ]),
+    ];
+    for (const [t, rename] of sends) {
       const key = (
         must(
           await call(url, 'POST', `/api/v1/tenants/${t}/keys`, {

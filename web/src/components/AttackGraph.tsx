@@ -247,7 +247,7 @@ export function AttackGraph(props: AttackGraphProps) {
   }, [edges, visible]);
 
   useEffect(() => {
-    if (flow) void flow.fitView({ padding: 0.15, maxZoom: 1.2, duration: 0 });
+    if (flow) void flow.fitView({ padding: 0.12, minZoom: 0.45, maxZoom: 1.2, duration: 0 });
   }, [flow, visible]);
 
   useEffect(() => {

@@ -7,6 +7,7 @@ import {
   hiddenCounts,
   initialVisible,
   layout,
+  ROW_HEIGHT,
   SEEN_ON,
   withHostMembership,
 } from './graph.ts';
@@ -112,6 +113,20 @@ describe('the attack graph model', () => {
     const adj = adjacency(all);
     expect(hiddenCounts(visible, adj).get('host:ws-1.corp')).toBe(1);
     expect(expand(visible, 'host:ws-1.corp', adj).has('task:ws-1.corp:\\updater')).toBe(true);
+  });
+
+  it('wraps a tall column into several, keeping the chain order', () => {
+    const nodes = [
+      node('process:h:root'),
+      ...Array.from({ length: 25 }, (_, i) => node(`process:h:c${i}`)),
+    ];
+    const edges = nodes.slice(1).map((n) => edge('process:h:root', n.id));
+    const placed = layout(nodes, edges);
+    const xs = new Set(placed.filter((p) => p.id !== 'process:h:root').map((p) => p.x));
+    expect(xs.size).toBe(3);
+    const root = placed.find((p) => p.id === 'process:h:root')!;
+    expect(Math.min(...xs)).toBeGreaterThan(root.x);
+    expect(Math.max(...placed.map((p) => p.y))).toBeLessThan(10 * ROW_HEIGHT);
   });
 
   it('lays out 500 nodes quickly', () => {

@@ -22,6 +22,8 @@ export const COLUMN_WIDTH = 270;
  */
 export const SEEN_ON = 'seen_on';
 export const ROW_HEIGHT = 74;
+/** The most nodes stacked in one column before it wraps into the next. */
+export const MAX_ROWS = 10;
 
 /** Edge types that do not order the chain (a process running on its host is not a step). */
 const UNORDERED = new Set(['ran_on', SEEN_ON]);
@@ -228,13 +230,20 @@ export function layout(nodes: readonly GraphNode[], edges: readonly GraphEdge[])
       col.forEach((id, i) => slot.set(id, i));
     }
   }
-  const tallest = Math.max(1, ...ranks.map((r) => columns.get(r)?.length ?? 0));
-  const placed: Placed[] = [];
+  // A column taller than MAX_ROWS wraps into several side by side, so a wide screen shows a wide
+  // graph at a readable zoom instead of one tall strip.
+  const shown: { rank: number; ids: string[] }[] = [];
   for (const [ci, r] of ranks.entries()) {
     const col = columns.get(r) ?? [];
-    const offset = ((tallest - col.length) * ROW_HEIGHT) / 2;
-    col.forEach((id, i) =>
-      placed.push({ id, rank: ci, x: ci * COLUMN_WIDTH, y: offset + i * ROW_HEIGHT }),
+    for (let i = 0; i < col.length; i += MAX_ROWS)
+      shown.push({ rank: ci, ids: col.slice(i, i + MAX_ROWS) });
+  }
+  const tallest = Math.max(1, ...shown.map((c) => c.ids.length));
+  const placed: Placed[] = [];
+  for (const [x, c] of shown.entries()) {
+    const offset = ((tallest - c.ids.length) * ROW_HEIGHT) / 2;
+    c.ids.forEach((id, i) =>
+      placed.push({ id, rank: c.rank, x: x * COLUMN_WIDTH, y: offset + i * ROW_HEIGHT }),
     );
   }
   return placed;

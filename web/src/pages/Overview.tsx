@@ -103,8 +103,8 @@ export default function OverviewPage() {
     return {
       option: {
         tooltip: { trigger: 'axis' },
-        legend: { textStyle: { color: '#c1c2c5' } },
-        grid: { left: 120, right: 16, top: 32, bottom: 24 },
+        legend: { top: 0, textStyle: { color: '#c1c2c5' } },
+        grid: { left: 130, right: 16, top: 36, bottom: 24 },
         xAxis: { type: 'value', minInterval: 1 },
         yAxis: { type: 'category', data: ids.map((t) => tenantName(session, t)) },
         series: bands.map((b) => ({

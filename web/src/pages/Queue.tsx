@@ -289,7 +289,7 @@ export function QueuePage() {
         cell: ({ row }) => {
           const s = slaState(row.original.incident.sla, Date.now());
           return s ? (
-            <span className={`vg-badge vg-fg-${s.color}`} title={s.title}>
+            <span className={`vg-badge vg-plain vg-fg-${s.color}`} title={s.title}>
               {s.label}
             </span>
           ) : (

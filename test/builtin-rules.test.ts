@@ -42,6 +42,7 @@ const RULE = {
   bruteForceStep: '890350be-723a-48a4-8cf4-99512bfe1048',
   discoveryBurst: '1bd394f9-2a28-4309-8842-468decab328b',
   sshBruteForce: 'fdc990a6-8226-4d5e-a7ec-800520baccb6',
+  mongoMassDrop: '9b6a2a7e-6f0d-4f7e-a6a4-2d7c0c9e3f55',
 } as const;
 
 type Built = ReturnType<typeof buildDetector>;
@@ -141,6 +142,7 @@ describe('rules/: loading', () => {
         RULE.bruteThenSuccess,
         RULE.discoveryBurst,
         RULE.sshBruteForce,
+        RULE.mongoMassDrop,
       ].sort(),
     );
   });

@@ -67,7 +67,26 @@ function keysOf(
     out.push({ key: `host:${a.host.toLowerCase()}`, window: policy.windowMs, kind: 'host' });
     out.push({ key: `machine:${shortName(a.host)}`, window: policy.windowMs, kind: 'lateral' });
   }
+  const sensor = a.host === undefined || a.host === '';
   for (const e of a.entities) {
+    // The machine's own addresses (its shipper's `host.ip`): a network sensor's alert naming one links here.
+    if (e.type === 'host' && e.role === undefined) {
+      const addresses = e.attributes?.['addresses'];
+      if (typeof addresses === 'string')
+        for (const ip of addresses.split(','))
+          out.push({ key: `machine:${ip}`, window: policy.windowMs, kind: 'lateral' });
+      continue;
+    }
+    // A network sensor's alert (Zeek: no host of its own) between internal machines links to their alerts.
+    if (
+      sensor &&
+      e.type === 'ip' &&
+      (e.role === 'source' || e.role === 'destination') &&
+      e.attributes?.['scope'] === 'internal'
+    ) {
+      out.push({ key: `machine:${e.label}`, window: policy.windowMs, kind: 'lateral' });
+      continue;
+    }
     // A logon or connection from another machine (4624 WorkstationName, …) links to that machine's alerts.
     if (e.type === 'host' && e.role === 'source') {
       const name = shortName(e.label);

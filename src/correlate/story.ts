@@ -230,7 +230,11 @@ export function buildStory(
     if (written && host)
       writtenFiles.set(`${host.id}\u0000${written.label.toLowerCase()}`, written);
     const src = one('ip', 'source');
-    const dst = one('ip', 'destination') ?? one('domain', 'destination');
+    // a DNS query reached the name asked for, not the resolver that answered it
+    const dnsQuery = e.source.service === 'dns';
+    const dst = dnsQuery
+      ? (one('domain', 'destination') ?? one('ip', 'destination'))
+      : (one('ip', 'destination') ?? one('domain', 'destination'));
     const id = eventNumber(e);
     const logon = id !== undefined && LOGON_EVENTS.has(id);
     if (!logon) link(actor ?? src, dst, 'connected_to', e);

@@ -66,3 +66,8 @@ export function filebeatMongod(path: string, host: HostMeta): object[] {
 export function zeekJson(path: string): object[] {
   return lines(path).map((l) => JSON.parse(l) as object);
 }
+
+/** Winlogbeat's documents, kept in the replay as Winlogbeat sends them (NDJSON). */
+export function winlogbeat(path: string): object[] {
+  return lines(path).map((l) => JSON.parse(l) as object);
+}

@@ -44,6 +44,7 @@ const RULE = {
   sshBruteForce: 'fdc990a6-8226-4d5e-a7ec-800520baccb6',
   mongoMassDrop: '9b6a2a7e-6f0d-4f7e-a6a4-2d7c0c9e3f55',
   miningPoolHosts: '9d3e7c2a-4b6f-4e18-a5d0-3c8f2b1e6a97',
+  mailConsumedByAgent: 'e1d058e7-489c-445d-8030-0fdb6e55b6d0',
 } as const;
 
 type Built = ReturnType<typeof buildDetector>;
@@ -145,6 +146,7 @@ describe('rules/: loading', () => {
         RULE.sshBruteForce,
         RULE.mongoMassDrop,
         RULE.miningPoolHosts,
+        RULE.mailConsumedByAgent,
       ].sort(),
     );
   });

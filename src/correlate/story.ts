@@ -227,6 +227,12 @@ export function buildStory(
       const dropped = writtenFiles.get(`${host.id}\u0000${imagePath.toLowerCase()}`);
       if (dropped) addEdge(dropped, actor, 'executed', e);
     }
+    // A module loaded from a file the incident wrote earlier on that host: the file was executed too.
+    const loaded = one('file', 'loaded');
+    if (actor && host && loaded) {
+      const dropped = writtenFiles.get(`${host.id}\u0000${loaded.label.toLowerCase()}`);
+      if (dropped) addEdge(dropped, actor, 'executed', e);
+    }
     if (written && host)
       writtenFiles.set(`${host.id}\u0000${written.label.toLowerCase()}`, written);
     const src = one('ip', 'source');

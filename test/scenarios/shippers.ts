@@ -71,3 +71,54 @@ export function zeekJson(path: string): object[] {
 export function winlogbeat(path: string): object[] {
   return lines(path).map((l) => JSON.parse(l) as object);
 }
+
+/** One CSV record (RFC 4180 quoting) of a W3C-style log line. */
+function csvFields(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cur += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+/**
+ * NXLog (im_file + xm_w3c, to_json) reading Exchange's message tracking log: one JSON object a row,
+ * named by the `#Fields:` header, empty columns left out, with NXLog's own fields beside them.
+ */
+export function nxlogMessageTracking(path: string, hostname: string): object[] {
+  let columns: string[] = [];
+  const out: object[] = [];
+  for (const line of readFileSync(path, 'utf8').split(/\r?\n/)) {
+    if (line.startsWith('#Fields: ')) {
+      columns = line.slice('#Fields: '.length).split(',');
+      continue;
+    }
+    if (line === '' || line.startsWith('#')) continue;
+    const values = csvFields(line);
+    const record: Record<string, string> = {};
+    columns.forEach((c, i) => {
+      const v = values[i] ?? '';
+      if (v !== '') record[c] = v;
+    });
+    record['EventReceivedTime'] = record['date-time'] ?? '';
+    record['SourceModuleName'] = 'exchange_msgtrk';
+    record['SourceModuleType'] = 'im_file';
+    record['Hostname'] = hostname;
+    out.push(record);
+  }
+  return out;
+}

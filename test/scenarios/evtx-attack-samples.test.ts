@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment -- JSON bodies of the API under test */
+/* eslint-disable @typescript-eslint/no-unsafe-member-access -- JSON bodies of the API under test */
 /**
  * All of EVTX-ATTACK-SAMPLES (277 recordings, about 8,250 events, made on some twenty lab machines
  * between 2017 and 2022) uploaded to one tenant of a server running Vigil's rules and SigmaHQ's: how many

@@ -181,4 +181,25 @@ describe('groupAlerts', () => {
     expect(groups.map((g) => g.alertIds)).toEqual([['app', 'zeek', 'acc'], ['other']]);
     expect(groups[0]?.links).toEqual(['lateral']);
   });
+
+  it('does not join on an address two machines claim', () => {
+    const own = (name: string, addresses: string): Entity => ({
+      type: 'host',
+      id: `host:${name}`,
+      label: name,
+      attributes: { addresses },
+    });
+    const groups = groupAlerts([
+      alert('a', 0, 'web01', { entities: [own('web01', '10.0.0.5,172.17.0.1')] }),
+      alert('b', 0.5 * H, 'web02', { entities: [own('web02', '10.0.0.6,172.17.0.1')] }),
+      {
+        id: 'zeek',
+        tenant: 'acme',
+        ts: 0.7 * H,
+        ruleId: 'r2',
+        entities: [{ ...ip('172.17.0.1', 'internal'), role: 'source' }],
+      },
+    ]);
+    expect(groups.map((g) => g.alertIds)).toEqual([['a'], ['b'], ['zeek']]);
+  });
 });

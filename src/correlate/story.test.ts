@@ -305,4 +305,23 @@ describe('buildStory across sources', () => {
   it('does not depend on the order of the evidence', () => {
     expect(buildStory([...alerts].reverse(), [...events].reverse())).toEqual(story);
   });
+
+  it('leaves an address two machines claim as an address', () => {
+    const shared = buildStory(alerts, [
+      ...events,
+      withAddress(
+        ev('w3', T0 + 5 * MIN, 'other.corp.example', {
+          ...sysmon,
+          EventID: 1,
+          ProcessGuid: '{c3}',
+        }),
+        '10.1.20.11',
+      ),
+    ]);
+    const labels = new Map(shared.nodes.map((n) => [n.id, n.label]));
+    const exploited = shared.edges
+      .filter((e) => e.type === 'exploited')
+      .map((e) => `${labels.get(e.from) ?? ''} -> ${labels.get(e.to) ?? ''}`);
+    expect(exploited).toEqual(['10.1.20.11 -> ws-acc-03.corp.example']);
+  });
 });

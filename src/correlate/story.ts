@@ -159,7 +159,7 @@ export function buildStory(
   // The machines the evidence comes from, by short name and by their own addresses, so that a logon's
   // WorkstationName or a network sensor's address names the same node as the machine's own events.
   const hostByShort = new Map<string, Entity>();
-  const hostByAddress = new Map<string, Entity>();
+  const hostByAddress = new Map<string, Entity | null>();
   for (const e of sortedEvents) {
     const ents = extractEntities(e);
     entitiesByEvent.set(e.id, ents);
@@ -178,7 +178,12 @@ export function buildStory(
         if (!known || n.label.length > known.label.length) hostByShort.set(short, n);
         const addresses = n.attributes?.['addresses'];
         if (typeof addresses === 'string')
-          for (const a of addresses.split(',')) if (!hostByAddress.has(a)) hostByAddress.set(a, n);
+          for (const a of addresses.split(',')) {
+            const claimed = hostByAddress.get(a);
+            // an address two machines claim (a Docker bridge) names neither
+            if (claimed === undefined) hostByAddress.set(a, n);
+            else if (claimed !== null && claimed.id !== n.id) hostByAddress.set(a, null);
+          }
       }
     }
   }

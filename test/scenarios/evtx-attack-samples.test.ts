@@ -44,7 +44,7 @@ beforeAll(async () => {
   }
   await s.server.pipeline.drain();
   expect(stored).toBeGreaterThan(8000);
-  incidents = await settledIncidents(s, 'samples', { min: 500, timeoutMs: 120_000 });
+  incidents = await settledIncidents(s, 'samples', { min: 500, timeoutMs: 400_000 });
   alerts = [];
   let cursor: string | null = null;
   do {

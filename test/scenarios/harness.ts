@@ -172,7 +172,7 @@ export async function settledIncidents(
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
   let last = '';
   for (;;) {
-    const res = await s.call('GET', `/api/v1/incidents?tenant=${tenant}&limit=1000`);
+    const res = await s.call('GET', `/api/v1/incidents?tenant=${tenant}&limit=1000&full=true`);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const incidents = res.body.incidents as IncidentJson[];
     const alerts = incidents.reduce((n, i) => n + i.alert_count, 0);

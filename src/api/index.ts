@@ -96,7 +96,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       drained += chunk.length;
       if (drained > 8 * 1024 * 1024) close();
     });
-    req.raw.on('end', () => clearTimeout(timer));
+    req.raw.on('end', () => {
+      clearTimeout(timer);
+    });
     req.raw.resume();
     // Answer first, then end our side of the connection (FIN) while we keep reading theirs.
     reply.raw.shouldKeepAlive = true;

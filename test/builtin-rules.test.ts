@@ -42,6 +42,9 @@ const RULE = {
   bruteForceStep: '890350be-723a-48a4-8cf4-99512bfe1048',
   discoveryBurst: '1bd394f9-2a28-4309-8842-468decab328b',
   sshBruteForce: 'fdc990a6-8226-4d5e-a7ec-800520baccb6',
+  mongoMassDrop: '9b6a2a7e-6f0d-4f7e-a6a4-2d7c0c9e3f55',
+  miningPoolHosts: '9d3e7c2a-4b6f-4e18-a5d0-3c8f2b1e6a97',
+  mailConsumedByAgent: 'e1d058e7-489c-445d-8030-0fdb6e55b6d0',
 } as const;
 
 type Built = ReturnType<typeof buildDetector>;
@@ -141,6 +144,9 @@ describe('rules/: loading', () => {
         RULE.bruteThenSuccess,
         RULE.discoveryBurst,
         RULE.sshBruteForce,
+        RULE.mongoMassDrop,
+        RULE.miningPoolHosts,
+        RULE.mailConsumedByAgent,
       ].sort(),
     );
   });

@@ -78,6 +78,37 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     );
   });
 
+  /**
+   * A body refused before it was read: the sender is still sending. Closing at once would reset the
+   * connection with its data unread, and the sender could lose the 413 before reading it (EPIPE). So,
+   * as web servers do, keep reading and discarding a little (at most 8 MiB or 2 s) after the answer,
+   * then close.
+   */
+  const lingerThenClose = (req: FastifyRequest, reply: FastifyReply): void => {
+    void reply.header('connection', 'close');
+    const socket = req.raw.socket;
+    let drained = 0;
+    const close = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+    };
+    const timer = setTimeout(close, 2000);
+    timer.unref();
+    req.raw.on('data', (chunk: Buffer) => {
+      drained += chunk.length;
+      if (drained > 8 * 1024 * 1024) close();
+    });
+    req.raw.on('end', () => {
+      clearTimeout(timer);
+    });
+    req.raw.resume();
+    // Answer first, then end our side of the connection (FIN) while we keep reading theirs.
+    reply.raw.shouldKeepAlive = true;
+    reply.raw.once('finish', () => {
+      socket.end();
+    });
+  };
+
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const { status, body, retryAfter } = toHttpError(err);
     const counter = deps.metrics.counter('vigil_api_errors_total', 'API errors by route and code.');
@@ -88,6 +119,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       );
     }
     if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
+    if (status === 413 && !req.raw.complete) lingerThenClose(req, reply);
     const shape = req.routeOptions.config.errorShape;
     if (shape === 'es') {
       void reply.headers(ES_HEADERS);

@@ -555,6 +555,80 @@ describe('extractEntities', () => {
     expect(find(list, 'database:db01:sales')?.attributes).toEqual({ collection: 'customers' });
   });
 
+  it("reads mongod's own log: a connection is a session, a created collection names its database", () => {
+    const mongod = { product: 'mongodb', service: 'mongod' };
+    const accepted = extractEntities(
+      ev(
+        {
+          c: 'NETWORK',
+          id: 22943,
+          ctx: 'listener',
+          msg: 'Connection accepted',
+          'attr.remote': '203.0.113.66:40122',
+          'attr.connectionId': 1187,
+          'host.ip': ['10.20.5.21', 'fe80::1', '127.0.0.1'],
+        },
+        { source: mongod, format: 'json', entities: { 'host.name': 'db01' } },
+      ),
+    );
+    expect(brief(accepted)).toEqual([
+      '- host:db01',
+      'actor session:db01:conn1187',
+      'source ip:203.0.113.66',
+    ]);
+    // the machine's own addresses as its shipper reports them, without link-local and loopback
+    expect(find(accepted, 'host:db01')?.attributes).toEqual({ addresses: '10.20.5.21' });
+    const created = extractEntities(
+      ev(
+        {
+          c: 'STORAGE',
+          id: 20320,
+          ctx: 'conn1187',
+          msg: 'createCollection',
+          'attr.namespace': 'READ__ME_TO_RECOVER_YOUR_DATA.README',
+        },
+        { source: mongod, format: 'json', entities: { 'host.name': 'db01' } },
+      ),
+    );
+    expect(brief(created)).toEqual([
+      '- host:db01',
+      'actor session:db01:conn1187',
+      'target database:db01:READ__ME_TO_RECOVER_YOUR_DATA',
+    ]);
+    expect(find(created, 'session:db01:conn1187')?.attributes).toEqual({ protocol: 'mongodb' });
+  });
+
+  it('reads message tracking rows under the log’s own column names', () => {
+    const list = extractEntities(
+      ev(
+        {
+          'event-id': 'REDIRECT',
+          source: 'AGENT',
+          'message-id': '<X1@bank.example>',
+          'message-subject': 'Credit line renewal',
+          'sender-address': 'h.berg@bank.example',
+          'recipient-address': 'archive-sync@drop.example',
+          'related-recipient-address': 'cfo@corp.example',
+        },
+        {
+          source: { product: 'exchange', service: 'message_tracking' },
+          format: 'json',
+          entities: { 'host.name': 'exch01' },
+        },
+      ),
+    );
+    expect(brief(list)).toEqual([
+      '- host:exch01',
+      'sender user:h.berg@bank.example',
+      'recipient user:archive-sync@drop.example',
+      'target mail:x1@bank.example',
+    ]);
+    expect(find(list, 'mail:x1@bank.example')?.attributes).toEqual({
+      subject: 'Credit line renewal',
+      event: 'REDIRECT',
+    });
+  });
+
   it('reads an auditd execve: the process, its parent, the numeric login uid and the audit session', () => {
     const list = extractEntities(
       ev(

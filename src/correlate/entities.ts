@@ -287,6 +287,17 @@ const SERVICE_LOGONS = new Set(['0x3e7', '0x3e4', '0x3e5']);
 /** `session:<host>:<logon id>` (Windows LUID, `0x…`) or `session:<host>:<audit session>` (auditd `ses`). */
 const session: Maker = (value, ctx, c) => {
   const id = value.toLowerCase();
+  if (c.tag === 'conn') {
+    // MongoDB: a client connection, `ctx: conn1187` on what it did, `connectionId: 1187` when accepted
+    const n = /^(?:conn)?(\d+)$/.exec(id)?.[1];
+    if (n === undefined) return undefined;
+    return {
+      type: 'session',
+      id: `session:${ctx.host}:conn${n}`,
+      label: `connection ${n}`,
+      attributes: { protocol: 'mongodb' },
+    };
+  }
   if (c.tag === 'ses') {
     if (!/^\d+$/.test(id) || id === '4294967295') return undefined;
   } else if (!/^0x[0-9a-f]+$/.test(id) || /^0x0+$/.test(id) || SERVICE_LOGONS.has(id)) {
@@ -537,6 +548,24 @@ const processes: DerivedRow = {
   },
 };
 
+/**
+ * The machine's own addresses as its shipper reports them (Beats' `host.ip`, Elastic Agent's too): what
+ * lets a network sensor's record (Zeek) that names the address be tied to the machine. Loopback,
+ * link-local and unspecified addresses are left out; the rest are joined with `,` in their order.
+ */
+function ownAddresses(ctx: Ctx): string | undefined {
+  const v = ctx.event.fields['host.ip'];
+  if (v === undefined || v === null) return undefined;
+  const out: string[] = [];
+  for (const x of Array.isArray(v) ? (v as readonly Scalar[]) : [v as Scalar]) {
+    const info = typeof x === 'string' ? classifyIp(x) : undefined;
+    if (info === undefined || ['loopback', 'link-local', 'unspecified'].includes(info.range))
+      continue;
+    if (!out.includes(info.ip)) out.push(info.ip);
+  }
+  return out.length > 0 ? out.join(',') : undefined;
+}
+
 const eventHost: DerivedRow = {
   type: 'host',
   extract: (ctx) => {
@@ -545,7 +574,12 @@ const eventHost: DerivedRow = {
     const short =
       dot > 0 && classifyIp(ctx.host) === undefined ? ctx.host.slice(0, dot) : undefined;
     return [
-      { type: 'host', id: `host:${ctx.host}`, label: ctx.host, ...attrs({ hostname: short }) },
+      {
+        type: 'host',
+        id: `host:${ctx.host}`,
+        label: ctx.host,
+        ...attrs({ hostname: short, addresses: ownAddresses(ctx) }),
+      },
     ];
   },
 };
@@ -562,6 +596,7 @@ const SERVICE_EVENTS: ReadonlySet<number> = new Set([7045, 7040, 7036]);
 const SERVICE_INSTALLED: ReadonlySet<number> = new Set([4697]);
 const REGISTRY_EVENTS: ReadonlySet<number> = new Set([4657]);
 const ZEEK: ReadonlySet<string> = new Set(['zeek']);
+const MONGODB: ReadonlySet<string> = new Set(['mongodb']);
 const SYSMON_DNS: ReadonlySet<number> = new Set([22]);
 
 const ACTOR = { domain: 'SubjectDomainName', sid: 'SubjectUserSid' };
@@ -610,14 +645,20 @@ const ENTITY_ROWS: readonly (Row | DerivedRow)[] = [
     type: 'user',
     role: 'sender',
     make: mailboxes,
-    from: [f('Sender', { tag: 'mail', requires: 'MessageId' })],
+    from: [
+      f('Sender', { tag: 'mail', requires: 'MessageId' }),
+      f('sender-address', { tag: 'mail', requires: 'message-id' }),
+    ],
   },
   {
     type: 'user',
     role: 'recipient',
     make: mailboxes,
     all: true,
-    from: [f('Recipients', { tag: 'mail', requires: 'MessageId' })],
+    from: [
+      f('Recipients', { tag: 'mail', requires: 'MessageId' }),
+      f('recipient-address', { tag: 'mail', requires: 'message-id' }),
+    ],
   },
   {
     type: 'session',
@@ -627,6 +668,8 @@ const ENTITY_ROWS: readonly (Row | DerivedRow)[] = [
       f('SubjectLogonId'),
       f('LogonId'),
       f('ses', { tag: 'ses', products: new Set(['linux']) }),
+      f('ctx', { tag: 'conn', products: MONGODB }),
+      f('attr.connectionId', { tag: 'conn', products: MONGODB }),
       e('winlog.logon.id', { exceptEvents: LOGON_EVENTS }),
     ],
   },
@@ -732,13 +775,21 @@ const ENTITY_ROWS: readonly (Row | DerivedRow)[] = [
     type: 'mail',
     role: 'target',
     make: mail,
-    from: [f('MessageId', { with: { subject: 'MessageSubject', event: 'EventId' } })],
+    from: [
+      f('MessageId', { with: { subject: 'MessageSubject', event: 'EventId' } }),
+      f('message-id', { with: { subject: 'message-subject', event: 'event-id' } }),
+    ],
   },
   {
     type: 'database',
     role: 'target',
     make: database,
-    from: [f('attr.ns', { tag: 'ns' }), f('attr.db'), f('attr.authenticationDatabase')],
+    from: [
+      f('attr.ns', { tag: 'ns' }),
+      f('attr.namespace', { tag: 'ns' }),
+      f('attr.db'),
+      f('attr.authenticationDatabase'),
+    ],
   },
 ];
 

@@ -151,4 +151,55 @@ describe('groupAlerts', () => {
       [['c'], []],
     ]);
   });
+
+  it('joins a network sensor’s alert (no host) to the machines whose addresses it names', () => {
+    const own = (name: string, address: string): Entity => ({
+      type: 'host',
+      id: `host:${name}`,
+      label: name,
+      attributes: { addresses: address },
+    });
+    const groups = groupAlerts([
+      alert('app', 0, 'srv-app-01', { entities: [own('srv-app-01', '10.1.20.11')] }),
+      // Zeek: an exploit from 10.1.20.11 to 10.1.10.23
+      {
+        id: 'zeek',
+        tenant: 'acme',
+        ts: 0.5 * H,
+        ruleId: 'r2',
+        entities: [
+          { ...ip('10.1.20.11', 'internal'), role: 'source' },
+          { ...ip('10.1.10.23', 'internal'), role: 'destination' },
+        ],
+      },
+      alert('acc', 1 * H, 'ws-acc-03', { entities: [own('ws-acc-03', '10.1.10.23')] }),
+      // a host-based alert naming an internal address does not join on it
+      alert('other', 1.2 * H, 'ws-other', {
+        entities: [{ ...ip('10.1.10.23', 'internal'), role: 'destination' }],
+      }),
+    ]);
+    expect(groups.map((g) => g.alertIds)).toEqual([['app', 'zeek', 'acc'], ['other']]);
+    expect(groups[0]?.links).toEqual(['lateral']);
+  });
+
+  it('does not join on an address two machines claim', () => {
+    const own = (name: string, addresses: string): Entity => ({
+      type: 'host',
+      id: `host:${name}`,
+      label: name,
+      attributes: { addresses },
+    });
+    const groups = groupAlerts([
+      alert('a', 0, 'web01', { entities: [own('web01', '10.0.0.5,172.17.0.1')] }),
+      alert('b', 0.5 * H, 'web02', { entities: [own('web02', '10.0.0.6,172.17.0.1')] }),
+      {
+        id: 'zeek',
+        tenant: 'acme',
+        ts: 0.7 * H,
+        ruleId: 'r2',
+        entities: [{ ...ip('172.17.0.1', 'internal'), role: 'source' }],
+      },
+    ]);
+    expect(groups.map((g) => g.alertIds)).toEqual([['a'], ['b'], ['zeek']]);
+  });
 });

@@ -67,7 +67,26 @@ function keysOf(
     out.push({ key: `host:${a.host.toLowerCase()}`, window: policy.windowMs, kind: 'host' });
     out.push({ key: `machine:${shortName(a.host)}`, window: policy.windowMs, kind: 'lateral' });
   }
+  const sensor = a.host === undefined || a.host === '';
   for (const e of a.entities) {
+    // The machine's own addresses (its shipper's `host.ip`): a network sensor's alert naming one links here.
+    if (e.type === 'host' && e.role === undefined) {
+      const addresses = e.attributes?.['addresses'];
+      if (typeof addresses === 'string')
+        for (const ip of addresses.split(','))
+          out.push({ key: `address:${ip}`, window: policy.windowMs, kind: 'lateral' });
+      continue;
+    }
+    // A network sensor's alert (Zeek: no host of its own) between internal machines links to their alerts.
+    if (
+      sensor &&
+      e.type === 'ip' &&
+      (e.role === 'source' || e.role === 'destination') &&
+      e.attributes?.['scope'] === 'internal'
+    ) {
+      out.push({ key: `address:${e.label}`, window: policy.windowMs, kind: 'lateral' });
+      continue;
+    }
     // A logon or connection from another machine (4624 WorkstationName, …) links to that machine's alerts.
     if (e.type === 'host' && e.role === 'source') {
       const name = shortName(e.label);
@@ -143,12 +162,27 @@ export function groupAlerts(
   const kinds = new Map<number, Set<LinkKind>>();
   // For each key: the alerts carrying it, in (time, id) order; consecutive ones within the window join.
   const byKey = new Map<string, { window: number; kind: LinkKind; at: number[] }>();
+  // An address two machines claim (a Docker bridge, a reused VPN pool address) names neither.
+  const claims = new Map<string, Set<string>>();
+  for (const a of sorted) {
+    for (const e of a.entities) {
+      const addresses = e.type === 'host' && e.role === undefined ? e.attributes?.['addresses'] : 0;
+      if (typeof addresses !== 'string') continue;
+      for (const ip of addresses.split(',')) {
+        const key = `${a.tenant}\u0000address:${ip}`;
+        let set = claims.get(key);
+        if (!set) claims.set(key, (set = new Set()));
+        set.add(e.id);
+      }
+    }
+  }
   sorted.forEach((a, i) => {
     if (ruleMode(a) === 'alert') return;
     const seen = new Set<string>();
     for (const k of keysOf(a, policy)) {
       const key = `${a.tenant}\u0000${k.key}`;
       if (seen.has(key)) continue;
+      if ((claims.get(key)?.size ?? 0) > 1) continue;
       seen.add(key);
       let slot = byKey.get(key);
       if (!slot) byKey.set(key, (slot = { window: k.window, kind: k.kind, at: [] }));

@@ -27,6 +27,10 @@ export interface Narrative {
 /** Vigil's own advice by technique (prefix match on the technique id). */
 const VIGIL_ADVICE: readonly {
   readonly techniques: readonly string[];
+  /** Only when the story's graph holds an entity of this type (a database, a mail). */
+  readonly needs?: string;
+  /** Not when the graph holds an entity of this type (another piece of advice covers that case). */
+  readonly unless?: string;
   readonly id: string;
   readonly name: Record<Language, string>;
   readonly how: Record<Language, string>;
@@ -43,6 +47,7 @@ const VIGIL_ADVICE: readonly {
   },
   {
     techniques: ['T1210', 'T1190'],
+    unless: 'database',
     id: 'VIGIL-PATCH',
     name: { en: 'Patch and close the exploited service', 'zh-TW': '修補並關閉遭利用的服務' },
     how: {
@@ -69,6 +74,46 @@ const VIGIL_ADVICE: readonly {
       en: 'Resources are being hijacked for mining: block the mining pool addresses and domains at the egress, and hunt for the miner in memory on every host that reached them.',
       'zh-TW':
         '系統資源遭劫持挖礦：於對外出口封鎖挖礦池的位址與網域，並在所有連線過的主機記憶體中追查挖礦程式。',
+    },
+  },
+  {
+    techniques: ['T1190', 'T1213', 'T1485'],
+    needs: 'database',
+    id: 'VIGIL-DATABASE',
+    name: {
+      en: 'Take the database off the Internet and require authentication',
+      'zh-TW': '將資料庫移出網際網路並啟用身分驗證',
+    },
+    how: {
+      en: 'A database was reachable from the Internet without a password: bind it to internal addresses, block its port at the firewall, turn on access control with a separate account per application, and check every other database server for the same exposure. Do not pay: scripts that drop databases rarely keep a copy.',
+      'zh-TW':
+        '資料庫可在無密碼的情況下由網際網路存取：請將其綁定於內部位址、在防火牆封鎖其連接埠、啟用存取控制並為每個應用程式建立獨立帳號，並檢查其他資料庫伺服器是否有相同的暴露。請勿支付贖金：刪除資料庫的自動化腳本很少保留備份。',
+    },
+  },
+  {
+    techniques: ['T1505.002'],
+    id: 'VIGIL-TRANSPORT-AGENT',
+    name: {
+      en: 'Remove the rogue transport agent and review mail flow',
+      'zh-TW': '移除惡意傳輸代理程式並檢查郵件流向',
+    },
+    how: {
+      en: 'A transport agent sees, changes and deletes every message the server handles: compare Get-TransportAgent on every Exchange server with the agents you installed, remove the unknown one (Uninstall-TransportAgent), restart MSExchangeTransport, delete its DLL and configuration files, reset the accounts that installed it, and search message tracking for mail it deleted or redirected.',
+      'zh-TW':
+        '傳輸代理程式可讀取、修改並刪除伺服器處理的每一封郵件：請在每台 Exchange 伺服器上以 Get-TransportAgent 比對您安裝過的代理程式，移除不明代理程式（Uninstall-TransportAgent）、重新啟動 MSExchangeTransport、刪除其 DLL 與設定檔、重設安裝它的帳號，並在郵件追蹤記錄中搜尋遭其刪除或轉寄的郵件。',
+    },
+  },
+  {
+    techniques: ['T1059.001', 'T1620', 'T1027'],
+    id: 'VIGIL-FILELESS',
+    name: {
+      en: 'Hunt the in-memory stage and restrict PowerShell',
+      'zh-TW': '追查記憶體中的惡意階段並限制 PowerShell',
+    },
+    how: {
+      en: 'The payload ran from memory, so disk scans will miss it: collect memory of the infected hosts, keep PowerShell script block logging on everywhere, block the download hosts, and limit PowerShell to signed scripts or Constrained Language Mode for users who do not need it.',
+      'zh-TW':
+        '惡意程式於記憶體中執行，磁碟掃描無法發現：請蒐集受感染主機的記憶體、在所有主機保持 PowerShell 指令碼區塊記錄、封鎖下載來源，並對不需要的使用者限制 PowerShell 僅能執行已簽署指令碼或使用受限語言模式。',
     },
   },
   {
@@ -204,7 +249,10 @@ export function narrate(story: Story): Narrative {
   }
 
   const mitigations: Recommendation[] = [];
+  const types = new Set<string>(story.nodes.map((n) => n.type));
   for (const advice of VIGIL_ADVICE) {
+    if (advice.needs !== undefined && !types.has(advice.needs)) continue;
+    if (advice.unless !== undefined && types.has(advice.unless)) continue;
     const hit = story.techniques.filter((t) =>
       advice.techniques.some((p) => t === p || t.startsWith(`${p}.`)),
     );

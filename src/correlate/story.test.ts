@@ -135,7 +135,8 @@ describe('buildStory', () => {
     );
     expect(edges).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^203\.0\.113\.50 -logged_on_to-> ws02/),
+        // a failed logon reached ws02 but logged nobody on
+        expect.stringMatching(/^203\.0\.113\.50 -connected_to-> ws02/),
         expect.stringMatching(/^203\.0\.113\.50 -logged_on_to-> ws01/),
         expect.stringMatching(
           /powershell\.exe.* -wrote-> C:\\Users\\alice\\AppData\\Local\\Temp\\evil\.exe$/,
@@ -155,5 +156,172 @@ describe('buildStory', () => {
       ['dc01.corp.local', 'ws02.corp.local', 'ws01.corp.local'],
     );
     expect(again).toEqual(story);
+  });
+});
+
+describe('buildStory across sources', () => {
+  const zeek = (id: string, ts: number, service: string, fields: Fields): StoredEvent => {
+    // a network sensor's record has no machine of its own
+    const base: { -readonly [K in keyof StoredEvent]: StoredEvent[K] } = { ...ev(id, ts, '', {}) };
+    delete base.host;
+    return {
+      ...base,
+      source: { product: 'zeek', service },
+      fields,
+      entities: {
+        ...(typeof fields['id.orig_h'] === 'string' ? { 'source.ip': fields['id.orig_h'] } : {}),
+        ...(typeof fields['id.resp_h'] === 'string'
+          ? { 'destination.ip': fields['id.resp_h'] }
+          : {}),
+        ...(typeof fields['query'] === 'string' ? { 'dns.question.name': fields['query'] } : {}),
+      },
+    };
+  };
+  const withAddress = (e: StoredEvent, address: string): StoredEvent => ({
+    ...e,
+    fields: { ...e.fields, 'host.ip': [address] },
+  });
+  const events: StoredEvent[] = [
+    withAddress(
+      ev('w1', T0, 'srv-app-01.corp.example', {
+        ...sysmon,
+        EventID: 1,
+        Image: 'C:\\Windows\\System32\\cmd.exe',
+        ProcessGuid: '{c1}',
+        ProcessId: 100,
+      }),
+      '10.1.20.11',
+    ),
+    zeek('z1', T0 + MIN, 'notice', {
+      note: 'EternalSafety::EternalBlue',
+      'id.orig_h': '10.1.20.11',
+      'id.resp_h': '10.1.10.23',
+    }),
+    withAddress(
+      ev('w2', T0 + 2 * MIN, 'ws-acc-03.corp.example', {
+        ...sysmon,
+        EventID: 1,
+        Image: 'C:\\Windows\\System32\\cmd.exe',
+        ProcessGuid: '{c2}',
+        ProcessId: 200,
+      }),
+      '10.1.10.23',
+    ),
+    zeek('z2', T0 + 3 * MIN, 'dns', {
+      query: 'pool.supportxmr.com',
+      'id.orig_h': '10.1.10.23',
+      'id.resp_h': '10.1.0.10',
+    }),
+    // a message from outside, deleted by an agent
+    {
+      ...ev('m1', T0 + 4 * MIN, 'exch01.corp.example', {}),
+      source: { product: 'exchange', service: 'message_tracking' },
+      fields: {
+        'event-id': 'RECEIVE',
+        'message-id': '<c1@wire.example>',
+        'message-subject': 'Weekly briefing',
+        'sender-address': 'news@wire.example',
+        'recipient-address': 'a.petrov@corp.example;j.chen@corp.example',
+        'client-ip': '192.0.2.78',
+      },
+      entities: { 'host.name': 'exch01.corp.example', 'source.ip': '192.0.2.78' },
+    },
+  ];
+  const alerts: StoryAlert[] = [
+    {
+      id: 'b1',
+      ts: T0,
+      level: 'high',
+      title: 'Shell',
+      ruleId: 'r1',
+      tags: ['attack.execution', 'attack.t1059.003'],
+      host: 'srv-app-01.corp.example',
+      eventIds: ['w1'],
+    },
+    {
+      id: 'b2',
+      ts: T0 + MIN,
+      level: 'critical',
+      title: 'EternalBlue',
+      ruleId: 'r2',
+      tags: ['attack.lateral-movement', 'attack.t1210'],
+      eventIds: ['z1'],
+    },
+    {
+      id: 'b3',
+      ts: T0 + 2 * MIN,
+      level: 'high',
+      title: 'Shell',
+      ruleId: 'r1',
+      tags: ['attack.execution', 'attack.t1059.003'],
+      host: 'ws-acc-03.corp.example',
+      eventIds: ['w2'],
+    },
+    {
+      id: 'b4',
+      ts: T0 + 3 * MIN,
+      level: 'high',
+      title: 'Pool',
+      ruleId: 'r3',
+      tags: ['attack.impact', 'attack.t1496'],
+      eventIds: ['z2'],
+    },
+    {
+      id: 'b5',
+      ts: T0 + 4 * MIN,
+      level: 'medium',
+      title: 'Mail',
+      ruleId: 'r4',
+      tags: ['attack.command-and-control', 'attack.t1071.003'],
+      host: 'exch01.corp.example',
+      eventIds: ['m1'],
+    },
+  ];
+  const story = buildStory(alerts, events);
+  const label = new Map(story.nodes.map((n) => [n.id, n.label]));
+  const edges = story.edges.map(
+    (e) => `${label.get(e.from) ?? e.from} -${e.type}-> ${label.get(e.to) ?? e.to}`,
+  );
+
+  it('names machines, not the addresses a network sensor saw', () => {
+    expect(edges).toContain('srv-app-01.corp.example -exploited-> ws-acc-03.corp.example');
+    // a DNS query reaches the name asked, not the resolver
+    expect(edges).toContain('ws-acc-03.corp.example -connected_to-> pool.supportxmr.com');
+    expect(story.hosts.map((h) => h.name)).not.toContain('10.1.0.10');
+  });
+
+  it('follows a message from its outside sender to each recipient, and starts the story there', () => {
+    expect(edges).toEqual(
+      expect.arrayContaining([
+        'news@wire.example -mailed-> Weekly briefing',
+        'Weekly briefing -mailed-> a.petrov@corp.example',
+        'Weekly briefing -mailed-> j.chen@corp.example',
+      ]),
+    );
+    // the mail is the only outside party here: its sender, not the relay's address, is the source
+    expect(story.source).toMatchObject({ type: 'user', label: 'news@wire.example' });
+  });
+
+  it('does not depend on the order of the evidence', () => {
+    expect(buildStory([...alerts].reverse(), [...events].reverse())).toEqual(story);
+  });
+
+  it('leaves an address two machines claim as an address', () => {
+    const shared = buildStory(alerts, [
+      ...events,
+      withAddress(
+        ev('w3', T0 + 5 * MIN, 'other.corp.example', {
+          ...sysmon,
+          EventID: 1,
+          ProcessGuid: '{c3}',
+        }),
+        '10.1.20.11',
+      ),
+    ]);
+    const labels = new Map(shared.nodes.map((n) => [n.id, n.label]));
+    const exploited = shared.edges
+      .filter((e) => e.type === 'exploited')
+      .map((e) => `${labels.get(e.from) ?? ''} -> ${labels.get(e.to) ?? ''}`);
+    expect(exploited).toEqual(['10.1.20.11 -> ws-acc-03.corp.example']);
   });
 });

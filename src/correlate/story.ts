@@ -85,11 +85,40 @@ const ATTEMPT_TECHNIQUES = new Set(['T1110', 'T1595', 'T1046']);
 const EXPLOIT_TECHNIQUES = new Set(['T1210', 'T1190', 'T1203']);
 
 const LOGON_EVENTS = new Set([4624, 4625, 4648]);
+/** A failed logon reached the host but logged nobody on. */
+const FAILED_LOGON = 4625;
+
+/** `WS-FIN-07.corp.local` → `ws-fin-07`: machines are named both ways. */
+function shortName(host: string): string {
+  const h = host.trim().toLowerCase();
+  const dot = h.indexOf('.');
+  return dot > 0 && !/^[\d.]+$/.test(h) && !h.includes(':') ? h.slice(0, dot) : h;
+}
 
 function eventNumber(e: StoredEvent): number | undefined {
   const v = e.fields['EventID'];
   const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
   return Number.isFinite(n) ? n : undefined;
+}
+
+/** MongoDB log messages that say a client changed a database (created, dropped, renamed, wrote to it). */
+const WRITES_DATABASE = /^(createCollection|dropDatabase|dropCollection|renameCollection)/;
+
+/**
+ * A message sender is an outside party when its domain is not one of the recipients' (mail between two
+ * mailboxes of the organisation is not where an attack comes from) or the message came from outside
+ * (an external client address).
+ */
+function sentFromOutside(sender: Entity, ents: readonly Entity[]): boolean {
+  const domainOf = (label: string): string => label.slice(label.lastIndexOf('@') + 1).toLowerCase();
+  const from = domainOf(sender.label);
+  const recipients = ents.filter((x) => x.type === 'user' && x.role === 'recipient');
+  if (recipients.length > 0 && recipients.every((r) => domainOf(r.label) === from)) {
+    return ents.some(
+      (x) => x.type === 'ip' && x.role === 'source' && x.attributes?.['scope'] === 'external',
+    );
+  }
+  return true;
 }
 
 function byTimeThenId<T extends { ts: number; id: string }>(a: T, b: T): number {
@@ -127,12 +156,14 @@ export function buildStory(
   };
 
   const entitiesByEvent = new Map<string, Entity[]>();
-  /** Files written so far, by host and lower-cased path. */
-  const writtenFiles = new Map<string, Entity>();
+  // The machines the evidence comes from, by short name and by their own addresses, so that a logon's
+  // WorkstationName or a network sensor's address names the same node as the machine's own events.
+  const hostByShort = new Map<string, Entity>();
+  const hostByAddress = new Map<string, Entity | null>();
   for (const e of sortedEvents) {
     const ents = extractEntities(e);
     entitiesByEvent.set(e.id, ents);
-    for (const n of ents)
+    for (const n of ents) {
       if (!nodes.has(n.id))
         nodes.set(n.id, {
           type: n.type,
@@ -140,6 +171,52 @@ export function buildStory(
           label: n.label,
           ...(n.attributes ? { attributes: n.attributes } : {}),
         });
+      if (n.type === 'host' && n.role === undefined) {
+        const short = shortName(n.label);
+        const known = hostByShort.get(short);
+        // the longest name wins (the FQDN over the bare name), then the first in (time, id) order
+        if (!known || n.label.length > known.label.length) hostByShort.set(short, n);
+        const addresses = n.attributes?.['addresses'];
+        if (typeof addresses === 'string')
+          for (const a of addresses.split(',')) {
+            const claimed = hostByAddress.get(a);
+            // an address two machines claim (a Docker bridge) names neither
+            if (claimed === undefined) hostByAddress.set(a, n);
+            else if (claimed !== null && claimed.id !== n.id) hostByAddress.set(a, null);
+          }
+      }
+    }
+  }
+  // The client address of each database connection (MongoDB logs it when the connection is accepted,
+  // and names only the connection on what it did afterwards).
+  const clientOfSession = new Map<string, Entity>();
+  for (const e of sortedEvents) {
+    const ents = entitiesByEvent.get(e.id) ?? [];
+    const session = ents.find((x) => x.type === 'session');
+    const src = ents.find((x) => x.type === 'ip' && x.role === 'source');
+    if (session?.attributes?.['protocol'] === 'mongodb' && src && !clientOfSession.has(session.id))
+      clientOfSession.set(session.id, src);
+  }
+  /** The node an entity stands for in the chain: a machine's address or other name is the machine. */
+  const canon = (x: Entity | undefined): Entity | undefined => {
+    if (!x) return x;
+    if (x.type === 'ip') return hostByAddress.get(x.label) ?? x;
+    if (x.type === 'host') return hostByShort.get(shortName(x.label)) ?? x;
+    return x;
+  };
+  const link = (
+    from: Entity | undefined,
+    to: Entity | undefined,
+    type: EdgeType,
+    e: StoredEvent,
+  ): void => {
+    addEdge(canon(from), canon(to), type, e);
+  };
+
+  /** Files written so far, by host and lower-cased path. */
+  const writtenFiles = new Map<string, Entity>();
+  for (const e of sortedEvents) {
+    const ents = entitiesByEvent.get(e.id) ?? [];
     const one = (type: Entity['type'], role?: Entity['role']): Entity | undefined =>
       ents.find((x) => x.type === type && (role === undefined || x.role === role));
     const host = one('host');
@@ -155,24 +232,48 @@ export function buildStory(
       const dropped = writtenFiles.get(`${host.id}\u0000${imagePath.toLowerCase()}`);
       if (dropped) addEdge(dropped, actor, 'executed', e);
     }
+    // A module loaded from a file the incident wrote earlier on that host: the file was executed too.
+    const loaded = one('file', 'loaded');
+    if (actor && host && loaded) {
+      const dropped = writtenFiles.get(`${host.id}\u0000${loaded.label.toLowerCase()}`);
+      if (dropped) addEdge(dropped, actor, 'executed', e);
+    }
     if (written && host)
       writtenFiles.set(`${host.id}\u0000${written.label.toLowerCase()}`, written);
     const src = one('ip', 'source');
-    const dst = one('ip', 'destination') ?? one('domain', 'destination');
-    addEdge(actor ?? src, dst, 'connected_to', e);
+    // a DNS query reached the name asked for, not the resolver that answered it
+    const dnsQuery = e.source.service === 'dns';
+    const dst = dnsQuery
+      ? (one('domain', 'destination') ?? one('ip', 'destination'))
+      : (one('ip', 'destination') ?? one('domain', 'destination'));
     const id = eventNumber(e);
-    if (id !== undefined && LOGON_EVENTS.has(id)) {
-      addEdge(src ?? one('host', 'source') ?? one('user', 'target'), host, 'logged_on_to', e);
+    const logon = id !== undefined && LOGON_EVENTS.has(id);
+    if (!logon) link(actor ?? src, dst, 'connected_to', e);
+    // a database server's log names the client that reached it (MongoDB `remote`, or its connection)
+    const database = one('database');
+    const session = one('session');
+    const client = src ?? (session === undefined ? undefined : clientOfSession.get(session.id));
+    if (!logon && !dst && !actor && client && host && (database ?? session) !== undefined)
+      link(client, host, 'connected_to', e);
+    if (logon) {
+      const from = src ?? one('host', 'source') ?? one('user', 'target');
+      link(from, host, id === FAILED_LOGON ? 'connected_to' : 'logged_on_to', e);
     }
-    addEdge(
-      one('user', 'sender') ?? one('mail', 'sender'),
-      one('user', 'recipient') ?? one('mail', 'recipient'),
-      'mailed',
-      e,
-    );
+    // a message: its sender mailed it, and it went to each recipient
+    const sender = one('user', 'sender');
+    const message = one('mail');
+    const recipients = ents.filter((x) => x.type === 'user' && x.role === 'recipient');
+    if (message) {
+      addEdge(sender, message, 'mailed', e);
+      for (const r of recipients) addEdge(message, r, 'mailed', e);
+    } else for (const r of recipients) addEdge(sender, r, 'mailed', e);
+    // a client that changed a database (MongoDB: the connection's address) wrote to it
+    if (database && client && WRITES_DATABASE.test(String(e.fields['msg'] ?? '')))
+      link(client, database, 'wrote', e);
   }
 
-  // Exploitation: an alert tagged with a remote-exploitation technique links its source to its host.
+  // Exploitation: an alert tagged with a remote-exploitation technique links its source to the machine
+  // it names (its own host, or for a network sensor the destination address).
   const eventsById = new Map(sortedEvents.map((e) => [e.id, e]));
   for (const a of sortedAlerts) {
     const techniques = techniquesFromTags(a.tags).map((t) => t.id.split('.')[0] ?? t.id);
@@ -181,8 +282,10 @@ export function buildStory(
       const e = eventsById.get(id);
       const ents = e ? (entitiesByEvent.get(e.id) ?? []) : [];
       const src = ents.find((x) => x.type === 'ip' && x.role === 'source');
-      const host = ents.find((x) => x.type === 'host');
-      if (e) addEdge(src, host, 'exploited', e);
+      const target =
+        ents.find((x) => x.type === 'host' && x.role === undefined) ??
+        ents.find((x) => x.type === 'ip' && x.role === 'destination');
+      if (e) link(src, target, 'exploited', e);
     }
   }
 
@@ -202,6 +305,8 @@ export function buildStory(
     if (edge.type === 'logged_on_to' || edge.type === 'exploited' || edge.type === 'connected_to') {
       const to = nodes.get(edge.to);
       if (to?.type === 'host') reached.add(to.label.toLowerCase());
+      // an internal address no event's machine claims: a machine known only by its address
+      else if (to?.type === 'ip' && to.attributes?.['scope'] === 'internal') reached.add(to.label);
     }
   }
   const hosts: { name: string; state: HostState; why: string }[] = [];
@@ -241,15 +346,19 @@ export function buildStory(
     )
     ?.host?.toLowerCase();
 
-  // Source: the earliest outside party in the evidence — an external address or a mail sender; else the
-  // earliest logon account or written file.
+  // Source: the earliest outside party in the evidence — an external address or a mail sender (for a
+  // message, its sender rather than the server that relayed it); else the earliest logon account or
+  // written file.
   let source: Entity | undefined;
   for (const e of sortedEvents) {
     const ents = entitiesByEvent.get(e.id) ?? [];
-    source =
-      ents.find(
-        (x) => x.type === 'ip' && x.role === 'source' && x.attributes?.['scope'] === 'external',
-      ) ?? ents.find((x) => (x.type === 'mail' || x.type === 'user') && x.role === 'sender');
+    const sender = ents.find(
+      (x) => (x.type === 'mail' || x.type === 'user') && x.role === 'sender',
+    );
+    const external = ents.find(
+      (x) => x.type === 'ip' && x.role === 'source' && x.attributes?.['scope'] === 'external',
+    );
+    source = sender !== undefined && sentFromOutside(sender, ents) ? sender : external;
     if (source) break;
   }
   if (!source) {

@@ -1,12 +1,13 @@
 /** Decides what an input holds from its first bytes (magic numbers, then the shape of its first lines). */
 import { looksLikeAuditd } from './auditd.ts';
+import { looksLikeExchangeLog } from './exchange.ts';
 import { bomLength } from './lines.ts';
 import { looksLikeSyslog } from './syslog.ts';
 import { looksLikeWindowsXml } from './winxml.ts';
 
 /** A reader's format, or a container to open first. */
 export type DetectedFormat =
-  'evtx' | 'zip' | 'gzip' | 'json' | 'xml' | 'zeek' | 'auditd' | 'syslog';
+  'evtx' | 'zip' | 'gzip' | 'json' | 'xml' | 'zeek' | 'auditd' | 'syslog' | 'exchange';
 
 const EVTX_MAGIC = [0x45, 0x6c, 0x66, 0x46, 0x69, 0x6c, 0x65, 0x00]; // "ElfFile\0"
 const SNIFF_BYTES = 16 * 1024;
@@ -38,6 +39,7 @@ export function detectFormat(bytes: Uint8Array, name = ''): DetectedFormat | und
   if (head.includes(0)) return undefined; // binary
   const text = new TextDecoder('utf-8').decode(head);
   if (text.startsWith('#separator')) return 'zeek';
+  if (looksLikeExchangeLog(text)) return 'exchange';
   if (looksLikeWindowsXml(text)) return 'xml';
   const lines = text
     .split('\n')

@@ -194,7 +194,11 @@ function inflated(bytes: Uint8Array): Uint8Array {
 
 function withHint(path: string, ref: InputRef): InputRef {
   const hint = formatFromName(path.replace(/\.gz$/i, ''));
-  return hint === undefined || hint === 'zip' || hint === 'gzip' || hint === 'xml'
+  return hint === undefined ||
+    hint === 'zip' ||
+    hint === 'gzip' ||
+    hint === 'xml' ||
+    hint === 'exchange'
     ? ref
     : { ...ref, format: hint };
 }

@@ -1,6 +1,7 @@
 /** Reads one input's bytes into batches: opens gzip and zip containers, detects the format, runs its reader. */
 import type { Issue, ReadBatch } from '../core/index.ts';
 import { readAuditd } from './auditd.ts';
+import { readExchangeLog } from './exchange.ts';
 import type { ReadContext } from './context.ts';
 import { detectFormat } from './detect.ts';
 import { parseEvtx } from './evtx/index.ts';
@@ -33,7 +34,9 @@ export const readers = {
   zeek: (bytes, ctx) => (isZeekTsv(bytes) ? readZeekTsv(bytes, ctx) : readJson(bytes, ctx)),
   /** Windows event XML; detected only (not an `--input-format` choice). */
   xml: readWindowsXml,
-} satisfies Record<Exclude<InputFormat, 'auto'> | 'xml', Reader>;
+  /** Exchange Server's CSV logs (message tracking); detected only. */
+  exchange: readExchangeLog,
+} satisfies Record<Exclude<InputFormat, 'auto'> | 'xml' | 'exchange', Reader>;
 
 function isZeekTsv(bytes: Uint8Array): boolean {
   return detectFormat(bytes) !== 'json';

@@ -70,6 +70,7 @@ export interface CaseRow {
   merged_into: string | null;
 }
 
+/** The `incidents` row of a record, in column order (its doc goes to `incident_docs`). */
 export function incidentParams(i: IncidentRecord): unknown[] {
   return [
     i.tenant,
@@ -85,7 +86,6 @@ export function incidentParams(i: IncidentRecord): unknown[] {
     JSON.stringify(i.techniques),
     i.updatedAt,
     JSON.stringify(Object.fromEntries(BRIEF_KEYS.map((k) => [k, i.doc[k] ?? null]))),
-    JSON.stringify(i.doc),
     JSON.stringify(i.keys),
   ];
 }

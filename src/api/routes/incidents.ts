@@ -14,6 +14,7 @@ import {
   type AssetTags,
   type Determination,
   type IncidentCasePatch,
+  type IncidentRecord,
   type IncidentStatus,
   type Severity,
   type SlaTarget,
@@ -37,6 +38,9 @@ const tenantParams = {
   required: ['id'],
   properties: { id: { type: 'string' } },
 } as const;
+
+/** How far around an incident other hosts' alerts make them worth reporting as clean. */
+const CLEAN_WINDOW_MS = 30 * 86_400_000;
 
 type IncidentReq<B = unknown> = FastifyRequest<{
   Params: { id: string; incident: string };
@@ -98,14 +102,49 @@ function registerIncidentRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return { record: found.record, case: found.case };
   };
 
+  /**
+   * The tenant's other hosts with alerts around the incident’s time (30 days either side) that its story
+   * does not reach: reported clean. Computed on read, so the answer depends only on what is stored now,
+   * never on the order incidents were built in.
+   */
+  const cleanHosts = async (record: IncidentRecord): Promise<string[]> => {
+    const reached = new Set(
+      ((record.doc['hosts'] as { name: string }[] | undefined) ?? []).map((h) =>
+        h.name.toLowerCase(),
+      ),
+    );
+    const page = await store.listIncidents({ tenants: [record.tenant], limit: 1000 });
+    const near = new Set<string>();
+    for (const s of page.items) {
+      const r = s.record;
+      if (
+        r.lastTs < record.firstTs - CLEAN_WINDOW_MS ||
+        r.firstTs > record.lastTs + CLEAN_WINDOW_MS
+      )
+        continue;
+      for (const h of r.hosts) if (!reached.has(h)) near.add(h);
+    }
+    return [...near].sort();
+  };
+
   const full = async (tenant: string, id: string, now: number) => {
-    const { record, case: c } = await load(tenant, id);
-    const [notes, evidence, similarIds, sla] = await Promise.all([
+    const { record: stored, case: c } = await load(tenant, id);
+    const [notes, evidence, similarIds, sla, clean] = await Promise.all([
       store.listIncidentNotes(tenant, id),
       store.listIncidentEvidence(tenant, id),
       store.similarIncidents(tenant, id, 5),
       slaOf(store, tenant),
+      cleanHosts(stored),
     ]);
+    const hosts = [
+      ...((stored.doc['hosts'] as readonly Record<string, unknown>[] | undefined) ?? []),
+      ...clean.map((name) => ({
+        name,
+        state: 'clean',
+        why: 'alerts on it, none of them in this attack',
+      })),
+    ];
+    const record = { ...stored, doc: { ...stored.doc, hosts } };
     const similar: Record<string, unknown>[] = [];
     for (const s of similarIds) {
       const other = await store.getIncident(tenant, s.id);

@@ -226,24 +226,25 @@ export class IncidentBuilder {
         st.events.set(e.id, e);
   }
 
-  /** Drops the oldest alerts past the bounds, and events no kept alert needs. */
+  /**
+   * Drops the oldest alerts past the bounds, and events no kept alert needs. Alerts not yet in an incident
+   * stay until they are (an old alert arriving late still gets one).
+   */
   #prune(st: TenantState): void {
     const sorted = [...st.alerts.values()].sort(byTimeThenId);
     const newest = sorted.at(-1)?.ts ?? 0;
-    let drop = 0;
-    while (
-      drop < sorted.length &&
-      (sorted.length - drop > this.opts.maxAlerts ||
-        (sorted[drop]?.ts ?? 0) < newest - this.opts.lookbackMs)
-    )
-      drop++;
-    if (drop === 0) return;
-    for (const a of sorted.slice(0, drop)) {
+    let size = sorted.length;
+    let dropped = false;
+    for (const a of sorted) {
+      if (size <= this.opts.maxAlerts && a.ts >= newest - this.opts.lookbackMs) break;
+      if (st.fresh.has(a.id)) continue;
       st.alerts.delete(a.id);
       st.entities.delete(a.id);
       st.mapping.delete(a.id);
-      st.fresh.delete(a.id);
+      size--;
+      dropped = true;
     }
+    if (!dropped) return;
     const needed = new Set([...st.alerts.values()].flatMap((a) => a.eventIds));
     for (const id of st.events.keys()) if (!needed.has(id)) st.events.delete(id);
   }

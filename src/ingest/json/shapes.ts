@@ -1,7 +1,7 @@
 /**
  * Recognises what a JSON record is (Windows event as JSON, Winlogbeat/ECS, NXLog or Sentinel flat
- * Windows, CloudTrail, Zeek, Okta, Azure, GCP, Microsoft 365, or anything else) and names its
- * fields the way SigmaHQ rules for that source expect.
+ * Windows, CloudTrail, Zeek, MongoDB, Exchange message tracking, Okta, Azure, GCP, Microsoft 365, or
+ * anything else) and names its fields the way SigmaHQ rules for that source expect.
  */
 import type { Fields, LogSource } from '../../core/index.ts';
 import {
@@ -79,6 +79,10 @@ export function shapeRecord(record: Record<string, unknown>, fileName: string): 
       ts: firstTime(fields, 'eventTime', '@timestamp'),
     };
   }
+  const mongo = mongodb(fields);
+  if (mongo) return mongo;
+  const tracking = messageTracking(fields);
+  if (tracking) return tracking;
   const zeekPath = fields['_path'];
   if (
     typeof zeekPath === 'string' ||
@@ -421,4 +425,125 @@ function cloudSource(f: Fields): Shaped | undefined {
     };
   }
   return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// MongoDB and Exchange message tracking
+
+const MONGODB: LogSource = { product: 'mongodb', service: 'mongod' };
+
+/** A MongoDB 4.4+ structured log line: `{"t":{"$date":…},"s":"I","c":"NETWORK","id":22943,"ctx":…,"msg":…,"attr":{…}}`. */
+function isMongoLine(f: Fields): boolean {
+  return (
+    f['t.$date'] !== undefined &&
+    typeof f['msg'] === 'string' &&
+    typeof f['c'] === 'string' &&
+    f['ctx'] !== undefined &&
+    f['s'] !== undefined
+  );
+}
+
+/**
+ * MongoDB's own log (mongod 4.4+ writes one JSON object a line), as a log shipper forwards it: the
+ * parsed line with the shipper's metadata beside it (Vector, Fluent Bit, Filebeat's `decode_json_fields`),
+ * or Filebeat's MongoDB module, which ships the line as text in `message` with `event.dataset:
+ * mongodb.log` (Elasticsearch's ingest pipeline would parse it; Vigil parses it here). Times come from
+ * the line's `t`, not from the shipper's read time.
+ */
+function mongodb(fields: Fields): Shaped | undefined {
+  if (isMongoLine(fields)) {
+    return { shape: 'mongodb', fields, source: MONGODB, ts: firstTime(fields, 't.$date') };
+  }
+  if (fields['event.dataset'] !== 'mongodb.log') return undefined;
+  const message = fields['message'];
+  if (typeof message === 'string' && message.trimStart().startsWith('{')) {
+    let line: unknown;
+    try {
+      line = JSON.parse(message);
+    } catch {
+      line = undefined;
+    }
+    if (isObject(line)) {
+      const parsed = flatten(line);
+      if (isMongoLine(parsed)) {
+        const out: Fields = { ...fields };
+        delete out['message'];
+        out['event.original'] ??= message;
+        for (const key in parsed) {
+          const v = parsed[key];
+          if (v !== undefined) out[key] = v;
+        }
+        return {
+          shape: 'mongodb',
+          fields: out,
+          source: MONGODB,
+          ts: firstTime(out, 't.$date', '@timestamp'),
+        };
+      }
+    }
+  }
+  // an older text log (before 4.4): the logsource is still MongoDB's
+  return { shape: 'mongodb', fields, source: MONGODB, ts: firstTime(fields, '@timestamp') };
+}
+
+/**
+ * The columns of Exchange Server's message tracking log (`#Fields:` of MSGTRK*.LOG, Exchange 2013–SE),
+ * in file order. The log's own names are the field names; shippers that cannot keep a hyphen in a
+ * field name (NXLog's xm_csv, Logstash's csv filter configured by hand) write `_`, which is undone.
+ */
+export const MESSAGE_TRACKING_COLUMNS: readonly string[] = [
+  'date-time',
+  'client-ip',
+  'client-hostname',
+  'server-ip',
+  'server-hostname',
+  'source-context',
+  'connector-id',
+  'source',
+  'event-id',
+  'internal-message-id',
+  'message-id',
+  'network-message-id',
+  'recipient-address',
+  'recipient-status',
+  'total-bytes',
+  'recipient-count',
+  'related-recipient-address',
+  'reference',
+  'message-subject',
+  'sender-address',
+  'return-path',
+  'message-info',
+  'directionality',
+  'tenant-id',
+  'original-client-ip',
+  'original-server-ip',
+  'custom-data',
+  'transport-traffic-type',
+  'log-id',
+  'schema-version',
+];
+
+const UNDERSCORED = new Map(MESSAGE_TRACKING_COLUMNS.map((c) => [c.replaceAll('-', '_'), c]));
+
+/** A message tracking log row, named as the log names its columns (or with `_` for `-`). */
+function messageTracking(fields: Fields): Shaped | undefined {
+  const hyphen = fields['event-id'] !== undefined && fields['message-id'] !== undefined;
+  const underscore = fields['event_id'] !== undefined && fields['message_id'] !== undefined;
+  if (!hyphen && !underscore) return undefined;
+  if (fields['date-time'] === undefined && fields['date_time'] === undefined) return undefined;
+  let out = fields;
+  if (!hyphen) {
+    out = {};
+    for (const key in fields) {
+      const v = fields[key];
+      if (v !== undefined) out[UNDERSCORED.get(key) ?? key] = v;
+    }
+  }
+  return {
+    shape: 'exchange-message-tracking',
+    fields: out,
+    source: { product: 'exchange', service: 'message_tracking' },
+    ts: firstTime(out, 'date-time', '@timestamp', 'EventTime'),
+  };
 }

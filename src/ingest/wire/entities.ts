@@ -50,10 +50,15 @@ function hostName(v: Scalar): string | undefined {
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 const IPV6 = /^[0-9a-f:]+(?:%[\w.-]+)?$/i;
 
-/** An IPv4 or IPv6 address (IPv4-mapped IPv6 written as IPv4); names and `-` are not. */
+/** `203.0.113.7:51234` or `[2001:db8::7]:51234` (MongoDB's `remote`, Exchange endpoints): address and port. */
+const ENDPOINT = /^(?:(\d{1,3}(?:\.\d{1,3}){3})|\[([0-9a-f:.]+)\]):(\d{1,5})$/i;
+
+/** An IPv4 or IPv6 address (IPv4-mapped IPv6 written as IPv4), alone or with a port; names and `-` are not. */
 function ip(v: Scalar): string | undefined {
   let s = text(v);
   if (s === undefined) return undefined;
+  const endpoint = ENDPOINT.exec(s);
+  if (endpoint !== null) s = endpoint[1] ?? endpoint[2] ?? s;
   if (s.toLowerCase().startsWith('::ffff:') && IPV4.test(s.slice(7))) s = s.slice(7);
   if (IPV4.test(s)) return s;
   if (s.includes(':') && IPV6.test(s) && s.split(':').length <= 9) return s.toLowerCase();
@@ -71,7 +76,8 @@ function integer(v: Scalar): number | undefined {
 }
 
 function port(v: Scalar): number | undefined {
-  const n = integer(v);
+  const endpoint = typeof v === 'string' ? ENDPOINT.exec(v.trim()) : null;
+  const n = endpoint !== null ? integer(endpoint[3] ?? '') : integer(v);
   return n !== undefined && n <= 65535 ? n : undefined;
 }
 
@@ -104,6 +110,8 @@ const LOGON_EVENTS: ReadonlySet<number> = new Set([
 const PROCESS_CREATE: ReadonlySet<number> = new Set([4688]);
 const ZEEK: ReadonlySet<string> = new Set(['zeek']);
 const LINUX: ReadonlySet<string> = new Set(['linux']);
+const MONGODB: ReadonlySet<string> = new Set(['mongodb']);
+const EXCHANGE: ReadonlySet<string> = new Set(['exchange']);
 
 const TARGET_USER = f('TargetUserName', {
   domain: 'TargetDomainName',
@@ -162,6 +170,8 @@ export const ENTITY_RULES: readonly EntityRule[] = [
       f('protoPayload.authenticationInfo.principalEmail'),
       f('UserId'),
       f('user'),
+      f('attr.principalName', { onlyFor: MONGODB }),
+      f('attr.user', { onlyFor: MONGODB }),
     ],
   },
   {
@@ -255,6 +265,9 @@ export const ENTITY_RULES: readonly EntityRule[] = [
       f('protoPayload.requestMetadata.callerIp'),
       f('src_ip'),
       f('src'),
+      f('attr.remote', { onlyFor: MONGODB }),
+      f('attr.client', { onlyFor: MONGODB }),
+      f('client-ip', { onlyFor: EXCHANGE }),
     ],
   },
   {
@@ -268,6 +281,8 @@ export const ENTITY_RULES: readonly EntityRule[] = [
       f('client.port'),
       f('src_port'),
       f('spt'),
+      f('attr.remote', { onlyFor: MONGODB }),
+      f('attr.client', { onlyFor: MONGODB }),
     ],
   },
   {
@@ -281,6 +296,7 @@ export const ENTITY_RULES: readonly EntityRule[] = [
       f('server.ip'),
       f('dst_ip'),
       f('dst'),
+      f('server-ip', { onlyFor: EXCHANGE }),
     ],
   },
   {

@@ -50,15 +50,19 @@ export async function saveIncidents(
     if (i.tenant !== tenant) throw new Error(`incident ${i.id} is of tenant ${i.tenant}`);
     await db.query(
       `INSERT INTO incidents (tenant, id, title, score, severity, level, first_ts, last_ts, alert_count,
-         hosts, techniques, updated_at, brief, doc, keys)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+         hosts, techniques, updated_at, brief, keys)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
        ON CONFLICT (tenant, id) DO UPDATE SET title = excluded.title, score = excluded.score,
          severity = excluded.severity, level = excluded.level, first_ts = excluded.first_ts,
          last_ts = excluded.last_ts, alert_count = excluded.alert_count, hosts = excluded.hosts,
          techniques = excluded.techniques, updated_at = excluded.updated_at,
-         brief = excluded.brief, doc = excluded.doc,
-         keys = excluded.keys`,
+         brief = excluded.brief, keys = excluded.keys`,
       incidentParams(i),
+    );
+    await db.query(
+      `INSERT INTO incident_docs (tenant, id, doc) VALUES ($1, $2, $3)
+       ON CONFLICT (tenant, id) DO UPDATE SET doc = excluded.doc`,
+      [tenant, i.id, JSON.stringify(i.doc)],
     );
     await db.query(
       `INSERT INTO incident_cases (tenant, id, status, tags, created_at, case_updated_at, reopened)
@@ -90,6 +94,7 @@ export async function retireIncident(
   now: number,
 ): Promise<void> {
   await db.query('DELETE FROM incidents WHERE tenant = $1 AND id = $2', [tenant, id]);
+  await db.query('DELETE FROM incident_docs WHERE tenant = $1 AND id = $2', [tenant, id]);
   await db.query('DELETE FROM incident_alerts WHERE tenant = $1 AND incident = $2', [tenant, id]);
   await db.query('DELETE FROM incident_keys WHERE tenant = $1 AND incident = $2', [tenant, id]);
   await db.query(
@@ -107,7 +112,11 @@ export async function getIncident(
   if (!c) return undefined;
   const [r] = await rows<IncidentRow>(
     db,
-    `SELECT ${INCIDENT_SUMMARY_COLUMNS}, doc, keys FROM incidents WHERE tenant = $1 AND id = $2`,
+    `SELECT ${INCIDENT_SUMMARY_COLUMNS.split(', ')
+      .map((c) => `i.${c}`)
+      .join(', ')}, i.keys, d.doc FROM incidents i
+     LEFT JOIN incident_docs d ON d.tenant = i.tenant AND d.id = i.id
+     WHERE i.tenant = $1 AND i.id = $2`,
     [tenant, id],
   );
   return r ? { record: incidentFromRow(r), case: caseFromRow(c) } : { case: caseFromRow(c) };

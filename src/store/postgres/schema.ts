@@ -165,8 +165,16 @@ export const MIGRATIONS: readonly Migration[] = [
         techniques jsonb NOT NULL,
         updated_at bigint NOT NULL,
         brief jsonb NOT NULL,
-        doc jsonb NOT NULL,
         keys jsonb NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+
+      -- The story, graph and narrative: big, read one incident at a time, kept apart so the queue's rows
+      -- stay small.
+      CREATE TABLE incident_docs (
+        tenant text NOT NULL,
+        id text NOT NULL,
+        doc jsonb NOT NULL,
         PRIMARY KEY (tenant, id)
       );
       CREATE INDEX incidents_queue ON incidents (tenant, score DESC, last_ts DESC, id DESC);

@@ -45,14 +45,16 @@ export class SqliteIncidents {
     this.#s = {
       upsert:
         db.prepare(`INSERT INTO incidents (tenant, id, title, score, severity, level, first_ts,
-          last_ts, alert_count, hosts, techniques, updated_at, brief, doc, keys)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          last_ts, alert_count, hosts, techniques, updated_at, brief, keys)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (tenant, id) DO UPDATE SET title = excluded.title, score = excluded.score,
           severity = excluded.severity, level = excluded.level, first_ts = excluded.first_ts,
           last_ts = excluded.last_ts, alert_count = excluded.alert_count, hosts = excluded.hosts,
           techniques = excluded.techniques, updated_at = excluded.updated_at,
-          brief = excluded.brief, doc = excluded.doc,
-          keys = excluded.keys`),
+          brief = excluded.brief, keys = excluded.keys`),
+      upsertDoc: db.prepare(`INSERT INTO incident_docs (tenant, id, doc) VALUES (?, ?, ?)
+        ON CONFLICT (tenant, id) DO UPDATE SET doc = excluded.doc`),
+      dropDoc: db.prepare('DELETE FROM incident_docs WHERE tenant = ? AND id = ?'),
       newCase: db.prepare(`INSERT INTO incident_cases (tenant, id, status, tags, created_at,
           case_updated_at, reopened) VALUES (?, ?, 'new', '[]', ?, ?, 0)
         ON CONFLICT (tenant, id) DO UPDATE SET merged_into = NULL WHERE merged_into IS NOT NULL`),
@@ -69,7 +71,11 @@ export class SqliteIncidents {
         'UPDATE incident_cases SET merged_into = ?, case_updated_at = ? WHERE tenant = ? AND id = ?',
       ),
       getIncident: db.prepare(
-        `SELECT ${INCIDENT_SUMMARY_COLUMNS}, doc, keys FROM incidents WHERE tenant = ? AND id = ?`,
+        `SELECT ${INCIDENT_SUMMARY_COLUMNS.split(', ')
+          .map((c) => `i.${c}`)
+          .join(', ')}, i.keys, d.doc FROM incidents i
+         LEFT JOIN incident_docs d ON d.tenant = i.tenant AND d.id = i.id
+         WHERE i.tenant = ? AND i.id = ?`,
       ),
       getCase: db.prepare(`${CASE_SELECT} WHERE tenant = ? AND id = ?`),
       alertIds: db.prepare(
@@ -114,6 +120,7 @@ export class SqliteIncidents {
     for (const i of incidents) {
       if (i.tenant !== tenant) throw new Error(`incident ${i.id} is of tenant ${i.tenant}`);
       s.upsert.run(...incidentParams(i));
+      s.upsertDoc.run(tenant, i.id, JSON.stringify(i.doc));
       s.newCase.run(tenant, i.id, now, now);
       for (const a of i.alertIds) s.mapAlert.run(tenant, a, i.id);
       s.clearKeys.run(tenant, i.id);
@@ -124,6 +131,7 @@ export class SqliteIncidents {
   retire(tenant: string, id: string, mergedInto: string, now: number): void {
     const s = this.#s;
     s.dropIncident.run(tenant, id);
+    s.dropDoc.run(tenant, id);
     s.dropAlerts.run(tenant, id);
     s.clearKeys.run(tenant, id);
     s.mergeCase.run(mergedInto, now, tenant, id);

@@ -164,8 +164,16 @@ export const MIGRATIONS: readonly Migration[] = [
         techniques TEXT NOT NULL,
         updated_at INTEGER NOT NULL,
         brief TEXT NOT NULL,
-        doc TEXT NOT NULL,
         keys TEXT NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+
+      -- The story, graph and narrative: big, read one incident at a time, kept apart so the queue's rows
+      -- stay small.
+      CREATE TABLE incident_docs (
+        tenant TEXT NOT NULL,
+        id TEXT NOT NULL,
+        doc TEXT NOT NULL,
         PRIMARY KEY (tenant, id)
       );
       CREATE INDEX incidents_queue ON incidents (tenant, score DESC, last_ts DESC, id DESC);

@@ -10,10 +10,10 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, haveChromium, launch } from './web/browser.ts';
 import { ensureConsoleBuilt } from './web/build.ts';
-import { call, PASSWORD, quickstart, seed, type Replay, type Seeded } from './web/seed.ts';
+import { call, PASSWORD, pcastle, seed, type Replay, type Seeded } from './web/seed.ts';
 
-// The attack replayed. When the PCASTLE scenario lands in test/scenarios/, point this at it.
-const REPLAY: Replay = quickstart;
+// The attack replayed: test/scenarios/pcastle (samples/quickstart, `quickstart`, works as well).
+const REPLAY: Replay = pcastle;
 
 /** CI installs Chromium (.ci/run); elsewhere the test is skipped when it is missing, and says so. */
 const required = process.env['CI'] === 'true' || process.env['VIGIL_E2E'] === '1';
@@ -129,7 +129,13 @@ describe.skipIf(!present && !required)('the analyst console in a browser', () =>
   it('marks hosts in the attack graph, expands a node and clicks through to its events', async () => {
     const graph = page.getByTestId('attack-graph');
     await graph.scrollIntoViewIfNeeded();
+    // every host in the Hosts list with its state; those on the chain also as graph nodes
+    const inGraph = new Set(incident.graph.nodes.map((n: any) => n.id));
     for (const h of incident.hosts) {
+      expect(await page.locator(`[data-host="${h.name}"]`).getAttribute('data-state')).toBe(
+        h.state,
+      );
+      if (!inGraph.has(`host:${h.name}`)) continue;
       const node = graph.locator(`[data-node="host:${h.name}"]`);
       await node.waitFor();
       expect(await node.getAttribute('data-state')).toBe(h.state);
@@ -140,6 +146,8 @@ describe.skipIf(!present && !required)('the analyst console in a browser', () =>
       );
       expect(host?.state, h).toBe('infected');
     }
+    const names = incident.hosts.map((x: any) => x.name.toLowerCase()).join(' ');
+    for (const h of REPLAY.expect.hosts) expect(names).toContain(h.toLowerCase());
     const shown = await graph.locator('[data-node]').count();
     const expandable = graph.locator('[data-node]:has([data-hidden])').first();
     const id = await expandable.getAttribute('data-node');

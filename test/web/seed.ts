@@ -7,15 +7,16 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadServerConfig, startServer, type RunningServer } from '../../src/app/index.ts';
+import { winlogbeat, zeekJson } from '../scenarios/shippers.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const PASSWORD = 'correct horse battery staple';
 
-/** An attack replay: NDJSON files of events and what its incident must show. */
+/** An attack replay: the records a shipper sends, and what its incident must show. */
 export interface Replay {
   readonly name: string;
-  /** Each file's records, one JSON document per line. */
-  readonly files: readonly string[];
+  /** The records, as POST /api/v1/ingest takes them. */
+  records(): object[];
   /** The UTC day (YYYY-MM-DD) its events are dated, which `redate` moves to yesterday. */
   readonly date?: string;
   /** Host names rewritten when the replay is sent to a second tenant. */
@@ -28,17 +29,22 @@ export interface Replay {
   };
 }
 
-function ndjsonIn(dir: string): string[] {
+function ndjsonIn(dir: string): object[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.jsonl') || f.endsWith('.ndjson'))
     .sort()
-    .map((f) => join(dir, f));
+    .flatMap((f) =>
+      readFileSync(join(dir, f), 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as object),
+    );
 }
 
 /** samples/quickstart: a macro document on WS-FIN-07, a UAC bypass, discovery, LSASS, brute force into SRV-DB-01. */
 export const quickstart: Replay = {
   name: 'quickstart',
-  files: ndjsonIn(join(ROOT, 'samples', 'quickstart')),
+  records: () => ndjsonIn(join(ROOT, 'samples', 'quickstart')),
   date: '2026-11-17',
   rename: {
     'WS-FIN-07': 'NW-LAB-02',
@@ -51,6 +57,29 @@ export const quickstart: Replay = {
     hosts: ['WS-FIN-07', 'SRV-DB-01'],
     infected: ['WS-FIN-07'],
     narrativeMentions: ['WS-FIN-07', 'SRV-DB-01'],
+  },
+};
+
+const PCASTLE = join(ROOT, 'test', 'scenarios', 'pcastle');
+
+/**
+ * test/scenarios/pcastle: the PCASTLE-style fileless coin-mining worm (SMB brute force from the
+ * Internet into SRV-APP-01, encoded PowerShell from a scheduled task, an in-memory miner, EternalBlue to
+ * WS-ACC-03, pass-the-hash to FIN-DB-02, HR-WS-07 only targeted), as Winlogbeat and Zeek ship it.
+ */
+export const pcastle: Replay = {
+  name: 'pcastle',
+  records: () => [
+    ...winlogbeat(join(PCASTLE, 'winlogbeat.ndjson')),
+    ...zeekJson(join(PCASTLE, 'zeek', 'conn.log')),
+    ...zeekJson(join(PCASTLE, 'zeek', 'dns.log')),
+    ...zeekJson(join(PCASTLE, 'zeek', 'notice.log')),
+  ],
+  rename: { 'corp.example': 'northwind.example', CORP: 'NORTHWIND' },
+  expect: {
+    hosts: ['srv-app-01', 'ws-acc-03', 'fin-db-02', 'hr-ws-07'],
+    infected: ['srv-app-01', 'ws-acc-03', 'fin-db-02'],
+    narrativeMentions: ['srv-app-01.corp.example'],
   },
 };
 
@@ -114,21 +143,37 @@ export async function sendReplay(
   replay: Replay,
   rename: Readonly<Record<string, string>> = {},
 ): Promise<number> {
-  let sent = 0;
-  for (const file of replay.files) {
-    let text = readFileSync(file, 'utf8');
+  const lines = replay.records().map((r) => {
+    let text = JSON.stringify(r);
     for (const [from, to] of Object.entries(rename)) text = text.split(from).join(to);
-    const lines = text.split('\n').filter((l) => l.trim() !== '');
-    for (let i = 0; i < lines.length; i += 500) {
-      const r = await call(url, 'POST', '/api/v1/ingest', {
-        key,
-        raw: lines.slice(i, i + 500).join('\n'),
-      });
-      must(r, 200, `ingest ${file}`);
-      sent += Math.min(500, lines.length - i);
-    }
+    return text;
+  });
+  for (let i = 0; i < lines.length; i += 500) {
+    const r = await call(url, 'POST', '/api/v1/ingest', {
+      key,
+      raw: lines.slice(i, i + 500).join('\n'),
+    });
+    must(r, 200, `ingest ${replay.name}`);
   }
-  return sent;
+  return lines.length;
+}
+
+/** Polls a tenant's queue until two reads in a row list the same incidents with the same alerts. */
+async function settled(url: string, token: string, tenant: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let last = '';
+  for (;;) {
+    const r = await call(url, 'GET', `/api/v1/incidents?tenant=${tenant}&limit=1000`, { token });
+    const now = JSON.stringify(
+      (must(r, 200, 'incidents') as { incidents: { id: string; alert_count: number }[] }).incidents
+        .map((i) => `${i.id}:${i.alert_count}`)
+        .sort(),
+    );
+    if (now === last && now !== '[]') return;
+    if (Date.now() > deadline) throw new Error(`incidents of ${tenant} did not settle: ${now}`);
+    last = now;
+    await new Promise((res) => setTimeout(res, 250));
+  }
 }
 
 /** `rules`: rule folders loaded beside Vigil's own (e.g. SigmaHQ's, for the screenshots). */
@@ -229,6 +274,8 @@ export async function seed(
       await sendReplay(url, key, replay, rename);
     }
     await server.pipeline.drain();
+    // Incidents are built after the alerts are stored: wait until two reads in a row agree.
+    for (const t of sends.map(([id]) => id)) await settled(url, admin, t);
     return {
       server,
       url,

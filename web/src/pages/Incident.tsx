@@ -321,7 +321,7 @@ function IncidentView({
           >
             <Text
               size="sm"
-              style={{ whiteSpace: 'pre-wrap', lineHeight: 1.6 }}
+              style={{ whiteSpace: 'pre-wrap', lineHeight: 1.6, overflowWrap: 'anywhere' }}
               lang={lang}
               data-testid="narrative"
             >
@@ -416,7 +416,7 @@ function IncidentView({
                 ))}
               </Stack>
               {inc.source && (
-                <Text size="sm" mt="sm">
+                <Text size="sm" mt="sm" style={{ overflowWrap: 'anywhere' }}>
                   <Text span c="dimmed">
                     Attack source:{' '}
                   </Text>

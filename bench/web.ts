@@ -237,8 +237,9 @@ async function main(): Promise<void> {
       results.graphInteractive.push(graphPaint + (t1 - t0));
       const t2 = await page.evaluate<number>('performance.now()');
       await page.getByRole('button', { name: /Show all/ }).click();
+      const total = (BIG as { graph: { nodes: unknown[] } }).graph.nodes.length;
       await page.waitForFunction(
-        `document.querySelectorAll('[data-testid="attack-graph"] [data-node]').length >= ${GRAPH}`,
+        `document.body.textContent.includes('${total} of ${total} entities shown') && document.querySelectorAll('[data-testid="attack-graph"] [data-node]').length > 60`,
         undefined,
         { polling: 'raf' },
       );
@@ -268,7 +269,9 @@ async function main(): Promise<void> {
       '< 2000 ms',
     ),
   );
-  console.log(line(`graph: "show all" → all ${GRAPH} drawn`, results.graphAll, ''));
+  console.log(
+    line(`graph: "show all" → all ${GRAPH} laid out, those in view drawn`, results.graphAll, ''),
+  );
   console.log(
     JSON.stringify({
       bench: 'web',

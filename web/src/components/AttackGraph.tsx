@@ -195,7 +195,7 @@ export function AttackGraph(props: AttackGraphProps) {
     [adj],
   );
 
-  const rfNodes = useMemo<Node<EntityData>[]>(
+  const laidOut = useMemo<Node<EntityData>[]>(
     () =>
       placed.flatMap((p) => {
         const node = byId.get(p.id);
@@ -212,12 +212,22 @@ export function AttackGraph(props: AttackGraphProps) {
               hidden: hidden.get(p.id) ?? 0,
               source: p.id === sourceId,
               patientZero: p.id === pzId,
-              selected: p.id === selected,
+              selected: false,
             },
           },
         ];
       }),
-    [placed, byId, states, hidden, sourceId, pzId, selected],
+    [placed, byId, states, hidden, sourceId, pzId],
+  );
+  // Selecting a node replaces that node's object only, so the flow redraws one node, not all.
+  const rfNodes = useMemo(
+    () =>
+      selected === undefined
+        ? laidOut
+        : laidOut.map((n) =>
+            n.id === selected ? { ...n, data: { ...n.data, selected: true } } : n,
+          ),
+    [laidOut, selected],
   );
   const rfEdges = useMemo<Edge[]>(() => {
     const seen = new Set<string>();

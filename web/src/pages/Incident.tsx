@@ -3,7 +3,7 @@
  * the attack graph, the timeline, the tactics reached, the hosts and entities with pivots, the alerts,
  * and the case work (status, determination, assignee, tags, SLA clocks, notes, evidence, audit).
  */
-import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { memo, useEffect, useMemo, useState, type ReactNode } from 'react';
 import {
   Accordion,
   Alert as Callout,
@@ -486,44 +486,7 @@ function IncidentView({
         />
       </Section>
 
-      <Section title="Timeline">
-        <ScrollArea.Autosize mah={360}>
-          <Table verticalSpacing={4} fz="sm" striped highlightOnHover>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th w={190}>Time (UTC)</Table.Th>
-                <Table.Th w={90}>Level</Table.Th>
-                <Table.Th>Alert</Table.Th>
-                <Table.Th w={170}>Host</Table.Th>
-                <Table.Th>Tactics</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {inc.timeline.map((t, i) => (
-                <Table.Tr key={`${t.alertId}-${i}`}>
-                  <Table.Td className="vg-mono">{utc(t.ts)}</Table.Td>
-                  <Table.Td>
-                    <Badge size="xs" color={LEVEL_COLOR[t.level]} variant="light">
-                      {t.level}
-                    </Badge>
-                  </Table.Td>
-                  <Table.Td>
-                    <Anchor component={Link} to={alertPath(inc.tenant, t.alertId)} size="sm">
-                      {t.title}
-                    </Anchor>
-                  </Table.Td>
-                  <Table.Td>{t.host ?? '—'}</Table.Td>
-                  <Table.Td>
-                    <Text size="xs" c="dimmed">
-                      {t.tactics.map(tacticLabel).join(', ')}
-                    </Text>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </ScrollArea.Autosize>
-      </Section>
+      <TimelineSection incident={inc} />
 
       <Grid gap="md">
         <Grid.Col span={{ base: 12, lg: 7 }}>
@@ -601,6 +564,50 @@ function IncidentView({
     </Stack>
   );
 }
+
+/** The incident's alerts in time order (memoised: selecting a graph node does not redraw it). */
+const TimelineSection = memo(function TimelineSection({ incident: inc }: { incident: Incident }) {
+  return (
+    <Section title="Timeline">
+      <ScrollArea.Autosize mah={360}>
+        <Table verticalSpacing={4} fz="sm" striped highlightOnHover>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th w={190}>Time (UTC)</Table.Th>
+              <Table.Th w={90}>Level</Table.Th>
+              <Table.Th>Alert</Table.Th>
+              <Table.Th w={170}>Host</Table.Th>
+              <Table.Th>Tactics</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {inc.timeline.map((t, i) => (
+              <Table.Tr key={`${t.alertId}-${i}`}>
+                <Table.Td className="vg-mono">{utc(t.ts)}</Table.Td>
+                <Table.Td>
+                  <Badge size="xs" color={LEVEL_COLOR[t.level]} variant="light">
+                    {t.level}
+                  </Badge>
+                </Table.Td>
+                <Table.Td>
+                  <Anchor component={Link} to={alertPath(inc.tenant, t.alertId)} size="sm">
+                    {t.title}
+                  </Anchor>
+                </Table.Td>
+                <Table.Td>{t.host ?? '—'}</Table.Td>
+                <Table.Td>
+                  <Text size="xs" c="dimmed">
+                    {t.tactics.map(tacticLabel).join(', ')}
+                  </Text>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </ScrollArea.Autosize>
+    </Section>
+  );
+});
 
 /** The selected graph node: what it is, the events behind its edges, and pivots to search. */
 function NodePanel({
@@ -717,7 +724,7 @@ function pivotOf(node: GraphNode): { host?: string; user?: string; q?: string } 
   return { q: node.label };
 }
 
-function Entities({
+const Entities = memo(function Entities({
   incident: inc,
   onSelect,
 }: {
@@ -766,7 +773,7 @@ function Entities({
       </ScrollArea.Autosize>
     </Section>
   );
-}
+});
 
 /** Notes, evidence, similar incidents and the audit trail — shown when the server offers them. */
 function CaseWork({

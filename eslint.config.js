@@ -1,8 +1,20 @@
 import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules', 'dist', 'coverage', '*.cjs', 'eslint.config.js', 'bin/**', '.ci/**'],
+    ignores: [
+      'node_modules',
+      'dist',
+      'web/dist',
+      'web/public',
+      'coverage',
+      'tmp',
+      '*.cjs',
+      'eslint.config.js',
+      'bin/**',
+      '.ci/**',
+    ],
   },
   ...tseslint.configs.strictTypeChecked,
   {
@@ -15,6 +27,14 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       'no-console': 'error',
+    },
+  },
+  {
+    files: ['web/src/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'error',
     },
   },
   {

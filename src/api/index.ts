@@ -16,6 +16,7 @@ import { detectionRoutes } from './routes/detection.ts';
 import { incidentRoutes } from './routes/incidents.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { opsRoutes } from './routes/ops.ts';
+import { serveConsole } from './static.ts';
 
 export type { ApiDeps, ApiLimits, RuleCatalog, RuleListing } from './deps.ts';
 export { hashPassword, hashSecret, newId, newSecret, verifyPassword } from './auth.ts';
@@ -68,6 +69,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   });
 
+  serveConsole(app);
   app.addHook('onRequest', async (req: FastifyRequest) => {
     req.principal = await authenticate(
       deps.store,

@@ -1,0 +1,377 @@
+/**
+ * The attack graph of an incident: its entities (hosts, processes, users, files, addresses…) and the
+ * typed edges between them, laid out along the chain. Hosts are coloured infected / targeted / clean;
+ * the attack source and patient zero are marked. A large graph opens on its most telling nodes; a
+ * node's "+N" says how many neighbours are hidden and expanding it shows them.
+ */
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import {
+  Background,
+  Controls,
+  Handle,
+  MiniMap,
+  Position,
+  ReactFlow,
+  type Edge,
+  type Node,
+  type NodeProps,
+  type ReactFlowInstance,
+} from '@xyflow/react';
+import '@xyflow/react/dist/style.css';
+import { Badge, Box, Button, Group, Text, Tooltip } from '@mantine/core';
+import type { GraphEdge, GraphNode, HostState, IncidentHost } from '../api/types.ts';
+import {
+  adjacency,
+  expand,
+  hiddenCounts,
+  hostStates,
+  initialVisible,
+  layout,
+  SEEN_ON,
+  withHostMembership,
+} from '../lib/graph.ts';
+import { HOST_COLOR } from '../theme.ts';
+
+export const TYPE_GLYPH: Readonly<Record<string, string>> = {
+  host: 'HOST',
+  user: 'USER',
+  session: 'SESS',
+  process: 'PROC',
+  file: 'FILE',
+  hash: 'HASH',
+  ip: 'IP',
+  domain: 'DNS',
+  url: 'URL',
+  registry: 'REG',
+  service: 'SVC',
+  task: 'TASK',
+  mail: 'MAIL',
+  database: 'DB',
+};
+
+const TYPE_COLOR: Readonly<Record<string, string>> = {
+  host: '#74c0fc',
+  user: '#b197fc',
+  process: '#ffd43b',
+  file: '#ced4da',
+  ip: '#ff8787',
+  domain: '#ff8787',
+  url: '#ff8787',
+  mail: '#f783ac',
+  hash: '#adb5bd',
+  registry: '#a9e34b',
+  service: '#a9e34b',
+  task: '#a9e34b',
+  session: '#b197fc',
+  database: '#66d9e8',
+};
+
+const EDGE_COLOR: Readonly<Record<string, string>> = {
+  spawned: '#ffd43b',
+  executed: '#ffa94d',
+  wrote: '#ced4da',
+  logged_on_to: '#b197fc',
+  connected_to: '#ff8787',
+  exploited: '#fa5252',
+  mailed: '#f783ac',
+  ran_on: '#495057',
+  [SEEN_ON]: '#495057',
+};
+
+interface EntityData extends Record<string, unknown> {
+  readonly node: GraphNode;
+  readonly state?: HostState | undefined;
+  readonly hidden: number;
+  readonly source: boolean;
+  readonly patientZero: boolean;
+  readonly selected: boolean;
+}
+
+const EntityNode = memo(function EntityNode({ data }: NodeProps<Node<EntityData>>) {
+  const { node, state, hidden, source, patientZero, selected } = data;
+  const border = state ? HOST_COLOR[state] : (TYPE_COLOR[node.type] ?? '#868e96');
+  return (
+    <Box
+      data-node={node.id}
+      data-type={node.type}
+      data-state={state}
+      style={{
+        width: 220,
+        padding: '6px 8px',
+        background: selected ? '#1c3d5a' : '#25262b',
+        border: `${state || selected ? 2 : 1}px solid ${selected ? '#4dabf7' : border}`,
+        borderRadius: 6,
+        boxShadow: state === 'infected' ? '0 0 10px rgba(250,82,82,0.45)' : undefined,
+      }}
+      aria-label={`${node.type} ${node.label}${state ? `, ${state}` : ''}${hidden ? `, ${hidden} hidden neighbours` : ''}`}
+    >
+      <Handle type="target" position={Position.Left} style={{ opacity: 0 }} />
+      <Group gap={6} wrap="nowrap" justify="space-between">
+        <Text
+          size="10px"
+          fw={700}
+          c={TYPE_COLOR[node.type] ?? 'gray'}
+          style={{ letterSpacing: 0.5, flex: 'none' }}
+        >
+          {TYPE_GLYPH[node.type] ?? node.type.toUpperCase()}
+        </Text>
+        <Group gap={4} wrap="nowrap">
+          {source && (
+            <Badge size="xs" color="red" variant="filled">
+              source
+            </Badge>
+          )}
+          {patientZero && (
+            <Badge size="xs" color="red" variant="outline">
+              patient 0
+            </Badge>
+          )}
+          {state && (
+            <Badge size="xs" variant="light" style={{ color: HOST_COLOR[state] }}>
+              {state}
+            </Badge>
+          )}
+          {hidden > 0 && (
+            <Badge size="xs" color="gray" variant="filled" data-hidden={hidden}>
+              +{hidden}
+            </Badge>
+          )}
+        </Group>
+      </Group>
+      <Text size="xs" truncate="end" title={node.label} c="gray.2">
+        {node.label}
+      </Text>
+      <Handle type="source" position={Position.Right} style={{ opacity: 0 }} />
+    </Box>
+  );
+});
+
+const nodeTypes = { entity: EntityNode };
+
+export interface AttackGraphProps {
+  readonly nodes: readonly GraphNode[];
+  readonly edges: readonly GraphEdge[];
+  readonly hosts: readonly IncidentHost[];
+  readonly sourceId?: string | undefined;
+  readonly patientZero?: string | undefined;
+  readonly selected?: string | undefined;
+  readonly onSelect: (id: string | undefined) => void;
+  /** Nodes shown at first before the analyst expands any. */
+  readonly initialLimit?: number;
+  readonly height?: number | string;
+  /** Shown over the graph's right edge (the selected node's details), so the graph never moves. */
+  readonly panel?: ReactNode;
+}
+
+export function AttackGraph(props: AttackGraphProps) {
+  const { nodes, hosts, sourceId, patientZero, selected, onSelect } = props;
+  const limit = props.initialLimit ?? 60;
+  const edges = useMemo(() => withHostMembership(nodes, props.edges), [nodes, props.edges]);
+  const adj = useMemo(() => adjacency(edges), [edges]);
+  const [visible, setVisible] = useState<ReadonlySet<string>>(() =>
+    initialVisible(nodes, edges, { limit, sourceId }),
+  );
+  const [flow, setFlow] = useState<ReactFlowInstance<Node<EntityData>>>();
+  const states = useMemo(() => hostStates(hosts), [hosts]);
+  const byId = useMemo(() => new Map(nodes.map((n) => [n.id, n])), [nodes]);
+  const pzId = useMemo(
+    () =>
+      patientZero === undefined
+        ? undefined
+        : nodes.find(
+            (n) => n.type === 'host' && n.label.toLowerCase() === patientZero.toLowerCase(),
+          )?.id,
+    [nodes, patientZero],
+  );
+
+  const shownNodes = useMemo(() => nodes.filter((n) => visible.has(n.id)), [nodes, visible]);
+  const placed = useMemo(() => layout(shownNodes, edges), [shownNodes, edges]);
+  const hidden = useMemo(() => hiddenCounts(visible, adj), [visible, adj]);
+
+  const expandNode = useCallback(
+    (id: string) => {
+      setVisible((v) => expand(v, id, adj));
+    },
+    [adj],
+  );
+
+  const rfNodes = useMemo<Node<EntityData>[]>(
+    () =>
+      placed.flatMap((p) => {
+        const node = byId.get(p.id);
+        if (!node) return [];
+        return [
+          {
+            id: p.id,
+            type: 'entity',
+            position: { x: p.x, y: p.y },
+            className: 'vg-node',
+            data: {
+              node,
+              state: node.type === 'host' ? states.get(node.label.toLowerCase()) : undefined,
+              hidden: hidden.get(p.id) ?? 0,
+              source: p.id === sourceId,
+              patientZero: p.id === pzId,
+              selected: p.id === selected,
+            },
+          },
+        ];
+      }),
+    [placed, byId, states, hidden, sourceId, pzId, selected],
+  );
+  const rfEdges = useMemo<Edge[]>(() => {
+    const seen = new Set<string>();
+    const out: Edge[] = [];
+    for (const e of edges) {
+      if (!visible.has(e.from) || !visible.has(e.to) || e.from === e.to) continue;
+      const id = `${e.from}>${e.type}>${e.to}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const color = EDGE_COLOR[e.type] ?? '#868e96';
+      out.push({
+        id,
+        source: e.from,
+        target: e.to,
+        label: e.type === 'ran_on' ? undefined : e.type.replace(/_/g, ' '),
+        animated: e.type === 'exploited' || e.type === 'connected_to',
+        style: {
+          stroke: color,
+          strokeWidth: e.type === 'ran_on' || e.type === SEEN_ON ? 1 : 1.6,
+          ...(e.type === SEEN_ON ? { strokeDasharray: '4 3' } : {}),
+        },
+        labelStyle: { fill: color, fontSize: 10 },
+        labelBgStyle: { fill: '#1a1b1e' },
+      });
+    }
+    return out;
+  }, [edges, visible]);
+
+  useEffect(() => {
+    if (flow) void flow.fitView({ padding: 0.12, minZoom: 0.45, maxZoom: 1.2, duration: 0 });
+  }, [flow, visible]);
+
+  useEffect(() => {
+    performance.mark('vigil:graph:rendered');
+  }, [rfNodes]);
+
+  // A double-click on a node expands it. The flow hands the second click of a double-click to its
+  // pane, not to the node, so the node is the one the first click hit, caught on the way down.
+  const lastClick = useRef<{ id: string; at: number } | undefined>(undefined);
+  const container = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = container.current;
+    if (!el) return;
+    const dbl = (e: MouseEvent): void => {
+      const last = lastClick.current;
+      if (!last || e.timeStamp - last.at > 800) return;
+      lastClick.current = undefined;
+      onSelect(last.id);
+      expandNode(last.id);
+    };
+    el.addEventListener('dblclick', dbl, true);
+    return () => {
+      el.removeEventListener('dblclick', dbl, true);
+    };
+  }, [expandNode, onSelect]);
+
+  const totalHidden = nodes.length - visible.size;
+  return (
+    <Box>
+      <Group justify="space-between" mb={6} gap="xs" wrap="nowrap">
+        <Group gap="md" wrap="nowrap">
+          {(['infected', 'targeted', 'clean'] as const).map((s) => (
+            <Group key={s} gap={4}>
+              <Box w={10} h={10} style={{ background: HOST_COLOR[s], borderRadius: 2 }} />
+              <Text size="xs">{s}</Text>
+            </Group>
+          ))}
+          <Text size="xs" c="dimmed" truncate="end">
+            {visible.size} of {nodes.length} entities shown · click a node for details, double-click
+            to expand
+          </Text>
+        </Group>
+        <Group gap={6} wrap="nowrap">
+          <Button
+            size="compact-xs"
+            variant="light"
+            disabled={selected === undefined || (hidden.get(selected) ?? 0) === 0}
+            onClick={() => {
+              if (selected) expandNode(selected);
+            }}
+          >
+            Expand selected{selected && hidden.get(selected) ? ` (+${hidden.get(selected)})` : ''}
+          </Button>
+          <Tooltip label="Show every entity of the incident">
+            <Button
+              size="compact-xs"
+              variant="subtle"
+              disabled={totalHidden === 0}
+              onClick={() => {
+                setVisible(new Set(nodes.map((n) => n.id)));
+              }}
+            >
+              Show all ({totalHidden} hidden)
+            </Button>
+          </Tooltip>
+        </Group>
+      </Group>
+      <Box
+        h={props.height ?? 460}
+        ref={container}
+        pos="relative"
+        style={{ border: '1px solid var(--mantine-color-dark-4)', borderRadius: 4 }}
+        data-testid="attack-graph"
+        role="figure"
+        aria-label={`Attack graph: ${nodes.length} entities, ${edges.length} relations`}
+      >
+        <ReactFlow<Node<EntityData>>
+          nodes={rfNodes}
+          edges={rfEdges}
+          nodeTypes={nodeTypes}
+          onInit={setFlow}
+          onNodeClick={(e, n) => {
+            lastClick.current = { id: n.id, at: e.timeStamp };
+            onSelect(n.id === selected ? undefined : n.id);
+          }}
+          onPaneClick={() => {
+            onSelect(undefined);
+          }}
+          nodesDraggable
+          nodesConnectable={false}
+          zoomOnDoubleClick={false}
+          elementsSelectable
+          minZoom={0.05}
+          maxZoom={2.5}
+          onlyRenderVisibleElements={rfNodes.length > 150}
+          colorMode="dark"
+          fitView
+        >
+          <Background gap={24} color="#2c2e33" />
+          <Controls showInteractive={false} />
+          {rfNodes.length > 30 && (
+            <MiniMap
+              pannable
+              zoomable
+              nodeColor={(n) => {
+                const d = n.data as EntityData;
+                return d.state ? HOST_COLOR[d.state] : (TYPE_COLOR[d.node.type] ?? '#868e96');
+              }}
+            />
+          )}
+        </ReactFlow>
+        {props.panel && (
+          <Box
+            pos="absolute"
+            top={8}
+            right={8}
+            w={360}
+            mah="calc(100% - 16px)"
+            style={{ zIndex: 5, overflow: 'auto' }}
+          >
+            {props.panel}
+          </Box>
+        )}
+      </Box>
+    </Box>
+  );
+}

@@ -1,0 +1,158 @@
+/**
+ * The incident queue's filtering and ordering, kept apart from React so it is tested without a
+ * browser and stays fast at 10,000 rows: each incident's searchable text is built once (`indexQueue`)
+ * and every filter pass only compares prepared strings.
+ */
+import {
+  CLOSED_STATUSES,
+  LEVELS,
+  type IncidentStatus,
+  type IncidentSummary,
+  type Level,
+} from '../api/types.ts';
+
+export interface QueueFilter {
+  /** Tenant ids to show; empty for all. */
+  readonly tenants: readonly string[];
+  /** `open` (not resolved, false positive or benign), `all`, or one status. */
+  readonly status: 'open' | 'all' | IncidentStatus;
+  /** Lowest severity shown; undefined for any. */
+  readonly minSeverity?: Level | undefined;
+  /** `me`, `unassigned`, a user name, or undefined for anyone. */
+  readonly assignee?: string | undefined;
+  /** A technique id; `T1059` also matches its sub-techniques (`T1059.001`). */
+  readonly technique?: string | undefined;
+  /** Part of a host name. */
+  readonly host?: string | undefined;
+  /** Free text over title, id, hosts, techniques, tags and tenant. */
+  readonly text?: string | undefined;
+}
+
+export const EMPTY_FILTER: QueueFilter = { tenants: [], status: 'open' };
+
+export interface QueueRow {
+  readonly incident: IncidentSummary;
+  /** Lower-cased text the free-text filter searches. */
+  readonly haystack: string;
+  readonly hostsLower: readonly string[];
+  readonly lastMs: number;
+}
+
+export function indexQueue(incidents: readonly IncidentSummary[]): QueueRow[] {
+  const rows = incidents.map((incident) => {
+    const hostsLower = incident.hosts.map((h) => h.name.toLowerCase());
+    const haystack = [
+      incident.title,
+      incident.id,
+      incident.tenant,
+      ...hostsLower,
+      ...incident.techniques,
+      ...(incident.tags ?? []),
+      incident.assignee ?? '',
+    ]
+      .join('\u0000')
+      .toLowerCase();
+    return { incident, haystack, hostsLower, lastMs: Date.parse(incident.last_ts) };
+  });
+  return rows.sort(compareRows);
+}
+
+/** Highest score first, then most recent activity, then id (a stable order for equal rows). */
+export function compareRows(a: QueueRow, b: QueueRow): number {
+  return (
+    b.incident.score - a.incident.score ||
+    b.lastMs - a.lastMs ||
+    (a.incident.id < b.incident.id ? -1 : a.incident.id > b.incident.id ? 1 : 0)
+  );
+}
+
+export function isOpen(status: IncidentStatus): boolean {
+  return !CLOSED_STATUSES.includes(status);
+}
+
+export function filterQueue(
+  rows: readonly QueueRow[],
+  f: QueueFilter,
+  me: string | undefined,
+): QueueRow[] {
+  const tenants = f.tenants.length > 0 ? new Set(f.tenants) : undefined;
+  const minRank = f.minSeverity === undefined ? -1 : LEVELS.indexOf(f.minSeverity);
+  const text = f.text?.trim().toLowerCase() ?? '';
+  const host = f.host?.trim().toLowerCase() ?? '';
+  const technique = f.technique?.trim().toUpperCase() ?? '';
+  const assignee =
+    f.assignee === 'me' ? (me ?? '\u0000') : f.assignee === undefined ? undefined : f.assignee;
+  return rows.filter(({ incident: i, haystack, hostsLower }) => {
+    if (tenants && !tenants.has(i.tenant)) return false;
+    if (f.status === 'open' ? !isOpen(i.status) : f.status !== 'all' && i.status !== f.status)
+      return false;
+    if (minRank >= 0 && (i.severity === undefined || LEVELS.indexOf(i.severity) < minRank))
+      return false;
+    if (assignee !== undefined) {
+      if (assignee === 'unassigned' ? Boolean(i.assignee) : i.assignee !== assignee) return false;
+    }
+    if (technique && !i.techniques.some((t) => t === technique || t.startsWith(`${technique}.`)))
+      return false;
+    if (host && !hostsLower.some((h) => h.includes(host))) return false;
+    if (text && !haystack.includes(text)) return false;
+    return true;
+  });
+}
+
+/** The server-side query for a filter (a newer API filters itself; an older one ignores these). */
+export function serverQuery(f: QueueFilter): Record<string, string> {
+  const q: Record<string, string> = {};
+  if (f.status !== 'open' && f.status !== 'all') q['status'] = f.status;
+  if (f.technique) q['technique'] = f.technique;
+  if (f.host) q['host'] = f.host;
+  return q;
+}
+
+/** Filter state <-> URL query, so a filtered queue can be bookmarked and shared. */
+export function filterToSearch(f: QueueFilter): string {
+  const p = new URLSearchParams();
+  for (const t of f.tenants) p.append('tenant', t);
+  if (f.status !== 'open') p.set('status', f.status);
+  if (f.minSeverity) p.set('severity', f.minSeverity);
+  if (f.assignee) p.set('assignee', f.assignee);
+  if (f.technique) p.set('technique', f.technique);
+  if (f.host) p.set('host', f.host);
+  if (f.text) p.set('q', f.text);
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+export function filterFromSearch(p: URLSearchParams): QueueFilter {
+  const status = p.get('status');
+  const sev = p.get('severity');
+  return {
+    tenants: p.getAll('tenant'),
+    status:
+      status === 'all' || (status !== null && (STATUS_SET as Set<string>).has(status))
+        ? (status as QueueFilter['status'])
+        : 'open',
+    minSeverity:
+      sev !== null && (LEVELS as readonly string[]).includes(sev) ? (sev as Level) : undefined,
+    assignee: p.get('assignee') ?? undefined,
+    technique: p.get('technique') ?? undefined,
+    host: p.get('host') ?? undefined,
+    text: p.get('q') ?? undefined,
+  };
+}
+
+const STATUS_SET: ReadonlySet<IncidentStatus> = new Set<IncidentStatus>([
+  'new',
+  'triage',
+  'investigating',
+  'contained',
+  'resolved',
+  'false_positive',
+  'benign',
+]);
+
+/** Moves a selection index by `delta` within `count` rows, staying in range. */
+export function moveSelection(index: number, delta: number, count: number): number {
+  if (count === 0) return -1;
+  if (index < 0) return delta > 0 ? 0 : count - 1;
+  return Math.min(count - 1, Math.max(0, index + delta));
+}

@@ -208,6 +208,34 @@ describe('incident builder', () => {
     }
   });
 
+  it('counts the alerts of a long incident that fell out of memory', async () => {
+    const store = openSqliteStore({ path: ':memory:' });
+    stores.push(store);
+    // one host, an alert every 30 min for 10 h: one incident; the builder keeps only 5 alerts
+    const events = Array.from({ length: 20 }, (_, i) =>
+      event(`e${i}`, 'ws-01', T0 + i * 0.5 * HOUR),
+    );
+    const stored = [...(await store.appendEvents(events))];
+    const alerts = events.map((e, i) => alert(`a${i}`, e));
+    let now = T0 + 11 * HOUR;
+    const builder = new IncidentBuilder(store, {
+      maxAlerts: 5,
+      lookbackMs: 7 * 24 * HOUR,
+      duty: 1,
+      minIntervalMs: 0,
+      now: () => (now += 1000),
+    });
+    for (let i = 0; i < alerts.length; i += 4) {
+      const batch = alerts.slice(i, i + 4);
+      await store.insertAlerts(batch);
+      await builder.add(batch, stored);
+      await builder.build();
+    }
+    const page = await store.listIncidents({ tenants: ['t1'] });
+    expect(page.total).toBe(1);
+    expect(page.items[0]?.record).toMatchObject({ alertCount: 20, firstTs: T0 });
+  });
+
   it("follows analysts' pins: split-off alerts stay apart, merged ones together, after every rebuild", async () => {
     const { alerts } = fixture();
     const r = await feed([alerts]);

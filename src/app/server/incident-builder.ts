@@ -379,10 +379,25 @@ export class IncidentBuilder {
       const members = (assigned.get(id) ?? [])
         .map((a) => st.alerts.get(a))
         .filter((a): a is Alert => a !== undefined);
-      const record = describeIncident(tenant, id, members, st.events, {
+      let record = describeIncident(tenant, id, members, st.events, {
         assets: st.assets,
         now,
       });
+      // Alerts of a long incident that fell out of memory still belong to it: they count, and its
+      // first time stays theirs (its story is told from the alerts kept).
+      if (before.has(id)) {
+        const older = (await this.store.incidentAlertIds(tenant, id)).filter(
+          (a) => !st.alerts.has(a),
+        ).length;
+        if (older > 0) {
+          const prior = (await this.store.getIncident(tenant, id))?.record;
+          record = {
+            ...record,
+            alertCount: record.alertCount + older,
+            firstTs: Math.min(record.firstTs, prior?.firstTs ?? record.firstTs),
+          };
+        }
+      }
       records.push({ ...record, alertIds: members.map((a) => a.id) });
     }
     if (records.length > 0) await this.store.saveIncidents(tenant, records, now);

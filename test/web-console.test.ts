@@ -158,7 +158,11 @@ describe.skipIf(!present && !required)('the analyst console in a browser', () =>
     expect(await graph.locator(`[data-node="${id}"] [data-hidden]`).count()).toBe(0);
     // zoom
     await graph.getByRole('button', { name: /zoom in/i }).click();
-    // a process node's events
+    // the process trees list the spawned processes; a process node's events
+    const spawned = incident.graph.edges.find((e: any) => e.type === 'spawned');
+    const child = incident.graph.nodes.find((n: any) => n.id === spawned?.to);
+    expect(child, 'the replay has a process tree').toBeDefined();
+    expect(await page.getByTestId('process-trees').textContent()).toContain(child.label);
     const proc = graph.locator('[data-node^="process:"]').first();
     await proc.click();
     const panel = page.getByTestId('node-panel');

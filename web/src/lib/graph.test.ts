@@ -7,6 +7,7 @@ import {
   hiddenCounts,
   initialVisible,
   layout,
+  processForest,
   ROW_HEIGHT,
   SEEN_ON,
   withHostMembership,
@@ -127,6 +128,50 @@ describe('the attack graph model', () => {
     const root = placed.find((p) => p.id === 'process:h:root')!;
     expect(Math.min(...xs)).toBeGreaterThan(root.x);
     expect(Math.max(...placed.map((p) => p.y))).toBeLessThan(10 * ROW_HEIGHT);
+  });
+
+  it('builds process trees per host from spawned edges, children in time order, cycles cut', () => {
+    const nodes = [
+      'process:h1:a',
+      'process:h1:b',
+      'process:h1:c',
+      'process:h2:x',
+      'process:h2:y',
+      'file:h1:f',
+    ].map(node);
+    const e = (from: string, to: string, ts: number): GraphEdge => ({
+      from,
+      to,
+      type: 'spawned',
+      ts,
+      eventIds: [],
+    });
+    const forest = processForest(nodes, [
+      e('process:h1:a', 'process:h1:c', 2),
+      e('process:h1:a', 'process:h1:b', 1),
+      edge('process:h1:b', 'file:h1:f', 'wrote'),
+      e('process:h2:x', 'process:h2:y', 1),
+      e('process:h2:y', 'process:h2:x', 2),
+    ]);
+    const show = (b: { node: GraphNode; children: readonly unknown[] }): unknown => [
+      b.node.id,
+      (b.children as (typeof b)[]).map(show),
+    ];
+    expect(forest.map((f) => [f.host, f.roots.map(show)])).toEqual([
+      [
+        'h1',
+        [
+          [
+            'process:h1:a',
+            [
+              ['process:h1:b', []],
+              ['process:h1:c', []],
+            ],
+          ],
+        ],
+      ],
+      ['h2', [['process:h2:x', [['process:h2:y', []]]]]],
+    ]);
   });
 
   it('lays out 500 nodes quickly', () => {

@@ -253,3 +253,52 @@ export function layout(nodes: readonly GraphNode[], edges: readonly GraphEdge[])
 export function hostStates(hosts: readonly IncidentHost[]): Map<string, IncidentHost['state']> {
   return new Map(hosts.map((h) => [h.name.toLowerCase(), h.state]));
 }
+
+export interface ProcessBranch {
+  readonly node: GraphNode;
+  readonly children: readonly ProcessBranch[];
+}
+
+/**
+ * The process trees of an incident from its `spawned` edges: per host (from the process id,
+ * `process:<host>:…`), the processes no other spawned, each with its descendants in time order.
+ * A cycle (pid reuse gone wrong upstream) is cut where it would repeat a process, and a process
+ * that only a cycle reaches roots a tree of its own.
+ */
+export function processForest(
+  nodes: readonly GraphNode[],
+  edges: readonly GraphEdge[],
+): { host: string; roots: ProcessBranch[] }[] {
+  const procs = new Map(nodes.filter((n) => n.type === 'process').map((n) => [n.id, n]));
+  const kids = new Map<string, { id: string; ts: number }[]>();
+  const hasParent = new Set<string>();
+  for (const e of edges) {
+    if (e.type !== 'spawned' || !procs.has(e.from) || !procs.has(e.to) || e.from === e.to) continue;
+    const l = kids.get(e.from) ?? [];
+    if (!l.some((k) => k.id === e.to)) l.push({ id: e.to, ts: e.ts });
+    kids.set(e.from, l);
+    hasParent.add(e.to);
+  }
+  // Each process is drawn once; one that only a cycle reaches starts a tree of its own.
+  const placed = new Set<string>();
+  const build = (id: string): ProcessBranch | undefined => {
+    const node = procs.get(id);
+    if (!node || placed.has(id)) return undefined;
+    placed.add(id);
+    const children = (kids.get(id) ?? [])
+      .sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1))
+      .flatMap((k) => build(k.id) ?? []);
+    return { node, children };
+  };
+  const byHost = new Map<string, ProcessBranch[]>();
+  const ids = [...procs.keys()].sort();
+  for (const id of [...ids.filter((i) => !hasParent.has(i)), ...ids]) {
+    const branch = build(id);
+    if (!branch) continue;
+    const host = /^process:([^:]+):/.exec(id)?.[1] ?? '';
+    byHost.set(host, [...(byHost.get(host) ?? []), branch]);
+  }
+  return [...byHost]
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([host, roots]) => ({ host, roots }));
+}

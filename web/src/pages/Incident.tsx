@@ -29,6 +29,7 @@ import {
   TextInput,
   Title,
   Tooltip,
+  UnstyledButton,
 } from '@mantine/core';
 import { useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { notifications } from '@mantine/notifications';
@@ -43,6 +44,7 @@ import {
   type StoredEvent,
 } from '../api/types.ts';
 import { AttackGraph, TYPE_GLYPH } from '../components/AttackGraph.tsx';
+import { processForest, type ProcessBranch } from '../lib/graph.ts';
 import { AssignDialog, STATUS_LABEL, StatusDialog } from '../components/CaseDialogs.tsx';
 import { NotFound } from '../components/NotFound.tsx';
 import { ScoreBadge, ScoreExplanation } from '../components/Score.tsx';
@@ -486,6 +488,8 @@ function IncidentView({
         />
       </Section>
 
+      <ProcessTrees incident={inc} onSelect={setSelectedNode} />
+
       <TimelineSection incident={inc} />
 
       <Grid gap="md">
@@ -564,6 +568,61 @@ function IncidentView({
     </Stack>
   );
 }
+
+/** The process trees from the graph's spawned edges, per host; a process selects its graph node. */
+const ProcessTrees = memo(function ProcessTrees({
+  incident: inc,
+  onSelect,
+}: {
+  incident: Incident;
+  onSelect: (id: string) => void;
+}) {
+  const forest = useMemo(
+    () => processForest(inc.graph.nodes, inc.graph.edges),
+    [inc.graph.nodes, inc.graph.edges],
+  );
+  if (forest.length === 0) return null;
+  const branch = (b: ProcessBranch, depth: number): ReactNode => (
+    <li key={b.node.id}>
+      <UnstyledButton
+        onClick={() => {
+          onSelect(b.node.id);
+        }}
+        className="vg-mono"
+        title={String(b.node.attributes?.['image'] ?? b.node.label)}
+      >
+        {b.node.label}
+        {b.node.attributes?.['user'] !== undefined && (
+          <Text span size="xs" c="dimmed">
+            {' '}
+            · {String(b.node.attributes['user'])}
+          </Text>
+        )}
+      </UnstyledButton>
+      {b.children.length > 0 && depth < 40 && (
+        <ul className="vg-tree">{b.children.map((c) => branch(c, depth + 1))}</ul>
+      )}
+    </li>
+  );
+  return (
+    <Section title="Process trees">
+      <ScrollArea.Autosize mah={360}>
+        <Stack gap="xs" data-testid="process-trees">
+          {forest.map((f) => (
+            <div key={f.host}>
+              <Text size="xs" fw={700} c="dimmed" tt="uppercase">
+                {f.host}
+              </Text>
+              <ul className="vg-tree" aria-label={`Processes on ${f.host}`}>
+                {f.roots.map((r) => branch(r, 0))}
+              </ul>
+            </div>
+          ))}
+        </Stack>
+      </ScrollArea.Autosize>
+    </Section>
+  );
+});
 
 /** The incident's alerts in time order (memoised: selecting a graph node does not redraw it). */
 const TimelineSection = memo(function TimelineSection({ incident: inc }: { incident: Incident }) {

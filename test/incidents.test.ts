@@ -301,6 +301,21 @@ describe('incidents and case work', () => {
     expect(trail.body.audit.map((a: any) => a.action)).toContain('incident.reopen');
   });
 
+  it('shows the Sigma source of an alert’s rule to those who may see the tenant', async () => {
+    const alerts = await call('GET', `/api/v1/alerts?tenant=${A}&limit=1`, { token: admin });
+    const ruleId = alerts.body.alerts[0].rule.id as string;
+    const r = await call('GET', `/api/v1/rules/${ruleId}?tenant=${A}`, { token: analyst });
+    expect(r.status).toBe(200);
+    expect(r.body.yaml).toContain(`id: ${ruleId}`);
+    expect(r.body.yaml).toMatch(/detection:/);
+    expect(
+      (await call('GET', `/api/v1/rules/${ruleId}?tenant=${A}`, { token: viewerB })).status,
+    ).toBe(404);
+    expect(
+      (await call('GET', `/api/v1/rules/no-such-rule?tenant=${A}`, { token: admin })).status,
+    ).toBe(404);
+  });
+
   it("never shows a tenant's incidents to another tenant's users", async () => {
     const list = await call('GET', '/api/v1/incidents', { token: viewerB });
     expect(list.status).toBe(200);

@@ -304,6 +304,9 @@ const SPECS: Record<string, Spec> = {
     ],
   },
   'POST /api/v1/rules/reload': { own: () => [{}] },
+  'GET /api/v1/rules/{rule}': {
+    cross: (v) => [{ params: { rule: v.ruleId }, query: { tenant: v.tenant } }],
+  },
   'GET /api/v1/tenants/{id}/exceptions': {
     cross: (v) => [{ params: { id: v.tenant } }],
     own: () => [{ params: { id: A }, allow: USERS }],

@@ -211,6 +211,10 @@ describe.skipIf(!present && !required)('the analyst console in a browser', () =>
         token: E.admin,
       })
     ).body as any;
+    // the rule's Sigma source is on the page
+    await page.getByText('Sigma source').click();
+    const yaml = await page.getByLabel('Sigma source').textContent();
+    expect(yaml).toContain(`id: ${String(alert.rule.id)}`);
     await page.getByRole('button', { name: 'Create exception from this alert' }).click();
     const dialog = page.getByRole('dialog', { name: 'Create exception' });
     await dialog.getByLabel('Reason').fill('backup job seen every night (e2e)');

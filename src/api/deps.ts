@@ -21,6 +21,8 @@ export interface RuleCatalog {
   reload(): Promise<{ rules: number; issues: readonly Issue[] }>;
   /** A tenant's settings, exceptions or uploads changed: detection must pick them up. */
   invalidate(tenant: string): void;
+  /** The Sigma YAML a rule that runs for the tenant came from (its whole file); undefined when none. */
+  source(tenant: string, id: string): Promise<string | undefined>;
 }
 
 /** The incident builder as the API drives it (incidents themselves are read from the store). */

@@ -203,6 +203,41 @@ export function detectionRoutes(deps: ApiDeps) {
     );
 
     app.get(
+      '/api/v1/rules/:rule',
+      {
+        schema: {
+          tags: ['rules'],
+          summary:
+            'A rule that runs for the tenant, with the Sigma YAML it came from (its whole file).',
+          params: {
+            type: 'object',
+            required: ['rule'],
+            properties: { rule: { type: 'string', maxLength: 200 } },
+          },
+          querystring: { type: 'object', properties: { tenant: { type: 'string' } } },
+          response: errorResponses,
+        },
+      },
+      async (
+        req: FastifyRequest<{ Params: { rule: string }; Querystring: { tenant?: string } }>,
+      ) => {
+        const user = requireUser(req);
+        const tenant = requireTenant(user, req.query.tenant);
+        const rule = (await deps.rules.list(tenant)).find((r) => r.id === req.params.rule);
+        const yaml = rule ? await deps.rules.source(tenant, rule.id) : undefined;
+        if (!rule || yaml === undefined)
+          throw new VigilError('NOT_FOUND', `no rule ${req.params.rule} for tenant ${tenant}`);
+        const { file, ...ref } = rule;
+        return {
+          tenant,
+          ...ref,
+          ...(isProviderRole(user.role) && file !== undefined ? { file } : {}),
+          yaml,
+        };
+      },
+    );
+
+    app.get(
       '/api/v1/rulesets',
       {
         schema: {

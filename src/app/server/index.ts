@@ -142,6 +142,19 @@ export async function startServer(
       },
       validate: (file, text) => validateRules(file, text, logsources, placeholders),
       reload: reloadRules,
+      source: async (tenant, id) => {
+        const rule = (await catalog.list(tenant)).find((r) => r.id === id);
+        if (!rule) return undefined;
+        if (rule.origin === 'tenant')
+          return (await store.listRules(tenant)).find((r) => r.id === id || r.yaml.includes(id))
+            ?.yaml;
+        if (rule.file === undefined) return undefined;
+        try {
+          return readFileSync(rule.file, 'utf8');
+        } catch {
+          return undefined;
+        }
+      },
       invalidate: (tenant) => {
         uploads.delete(tenant);
         pipeline.invalidate(tenant);

@@ -218,6 +218,11 @@ export const api = {
       'GET',
       withQuery('/api/v1/rules', { tenant }),
     ),
+  ruleSource: (tenant: string, rule: string) =>
+    request<{ id: string; title: string; yaml: string }>(
+      'GET',
+      withQuery(`/api/v1/rules/${enc(rule)}`, { tenant }),
+    ),
   setRule: (tenant: string, rule: string, enabled: boolean) =>
     request<unknown>('PUT', `/api/v1/tenants/${enc(tenant)}/rules/${enc(rule)}`, { enabled }),
   uploadRule: (tenant: string, yaml: string, dryRun: boolean) =>

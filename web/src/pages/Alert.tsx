@@ -139,6 +139,12 @@ function RuleCard({ alert: a }: { alert: AlertWithEvents }) {
     staleTime: 60_000,
   });
   const rule = rules.data?.rules.find((r) => r.id === a.rule.id);
+  const source = useQuery({
+    queryKey: ['rule-source', a.tenant, a.rule.id],
+    queryFn: () => api.ruleSource(a.tenant, a.rule.id),
+    staleTime: 300_000,
+    retry: false,
+  });
   return (
     <Card withBorder padding="sm" component="section" aria-label="Rule">
       <Title order={4} mb="xs">
@@ -196,6 +202,18 @@ function RuleCard({ alert: a }: { alert: AlertWithEvents }) {
           )}
         </Table.Tbody>
       </Table>
+      {source.data && (
+        <details>
+          <summary>Sigma source</summary>
+          <pre
+            className="vg-mono"
+            aria-label="Sigma source"
+            style={{ overflowX: 'auto', fontSize: 12 }}
+          >
+            {source.data.yaml}
+          </pre>
+        </details>
+      )}
     </Card>
   );
 }

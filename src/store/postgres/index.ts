@@ -58,6 +58,7 @@ import {
   type UserRow,
 } from '../rows.ts';
 import * as incidents from './incidents.ts';
+import type { Queryable } from './incidents.ts';
 import { migrate } from './schema.ts';
 
 export interface PostgresStoreOptions {
@@ -150,7 +151,6 @@ interface Meanings {
 }
 
 /** Something that runs queries: the pool, or one client inside a transaction. */
-type Queryable = Pick<pg.Pool, 'query'>;
 
 /**
  * JSON text PostgreSQL can hold: jsonb and text cannot contain U+0000, so any NUL in a string or a name

@@ -7,6 +7,7 @@
  * source file is newer), as an installed `vigil` does.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { distIsFresh, fmt, listFiles, repoRoot, sharedData, timeCommand } from './common.ts';
@@ -19,6 +20,13 @@ if (!distIsFresh()) {
 }
 const compiled = distIsFresh();
 if (!compiled) console.log('WARNING: dist/ could not be built; vigil runs from source through tsx');
+
+if (spawnSync('evtxexport', ['-V'], { stdio: 'ignore' }).error) {
+  console.error(
+    'evtxexport is not installed (apt-get install -y libevtx-utils): no reference to compare with',
+  );
+  process.exit(1);
+}
 
 const work = mkdtempSync(join(tmpdir(), 'vigil-bench-scan-'));
 // Outside the scanned folder: a second run must not read the first run's output.

@@ -39,6 +39,12 @@ export interface ScanOptions {
    */
   readonly ruleCache?: string | false;
   readonly onProgress?: (p: ScanProgress) => void;
+  /**
+   * Turns a reported detection into its output line. Rule hits are rendered as their results arrive,
+   * while the workers are still scanning (the coordinator is mostly idle then), so writing the output
+   * is not one long serial pass after the last file; `ScanResult.rendered` holds the lines.
+   */
+  readonly render?: (d: Detection) => string;
 }
 
 export interface ScanProgress {
@@ -64,6 +70,8 @@ export interface ScanResult {
   readonly records: number;
   readonly elapsedS: number;
   readonly rules: LoadReport;
+  /** With `render`: each reported detection's line (correlation hits are rendered at the end). */
+  readonly rendered: ReadonlyMap<Detection, string>;
   /**
    * Resolves once the worker threads have stopped. The result is complete before that: the first
    * worker may still be writing the rule cache, which the process waits for before it exits.
@@ -124,6 +132,9 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   const rules: LoadReport = pool.loaded.report;
   const ruleRefs = pool.loaded.rules;
   const detections: Detection[] = [];
+  const minRank = levelRank(opts.minLevel ?? 'informational');
+  const render = opts.render;
+  const rendered = new Map<Detection, string>();
   let records = 0;
   let filesDone = 0;
   // Rates count from when the workers are ready, not from the rule load.
@@ -151,14 +162,17 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
         records += r.records;
         for (const d of r.detections) {
           const rule = ruleRefs[d.rule];
-          if (rule)
-            detections.push({
-              rule,
-              kind: 'event',
-              ts: d.ts,
-              events: d.events,
-              matched: d.matched,
-            });
+          if (!rule) continue;
+          const detection: Detection = {
+            rule,
+            kind: 'event',
+            ts: d.ts,
+            events: d.events,
+            matched: d.matched,
+          };
+          detections.push(detection);
+          if (render && levelRank(rule.level) >= minRank)
+            rendered.set(detection, render(detection));
         }
         progress();
       }).then(() => {
@@ -187,10 +201,10 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   // The workers stop (the first one caching the prefilters it built) while the hits are correlated
   // and sorted.
   const closing = pool.close(cacheDir !== false);
-  const minRank = levelRank(opts.minLevel ?? 'informational');
   const reported = correlate(pool.loaded.correlations, detections)
     .filter((d) => levelRank(d.rule.level) >= minRank)
     .sort(byTime);
+  if (render) for (const d of reported) if (d.kind === 'correlation') rendered.set(d, render(d));
   trace(started, 'hits correlated and sorted');
   const stopped = closing.then(() => {
     trace(started, 'workers closed');
@@ -205,6 +219,7 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
     records,
     elapsedS: (performance.now() - started) / 1000,
     rules,
+    rendered,
   };
 }
 

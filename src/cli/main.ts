@@ -8,6 +8,8 @@ import { addServerCommands } from './server.ts';
 import { writeSummary, summaryJson } from './summary.ts';
 import {
   OUTPUT_FORMATS,
+  csvLine,
+  jsonLine,
   writeCsv,
   writeJson,
   writeJsonl,
@@ -112,6 +114,8 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     format: flags.inputFormat,
     ...(flags.threads ? { threads: flags.threads } : {}),
     onProgress,
+    // Machine formats render each hit as it arrives, while the workers still scan.
+    ...(flags.format === 'table' ? {} : { render: flags.format === 'csv' ? csvLine : jsonLine }),
   });
   if (shown.started) bar?.stop();
   else if (bar) process.stderr.write('\r\x1b[2K');
@@ -134,13 +138,13 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
       });
       break;
     case 'csv':
-      writeCsv(result.detections, out);
+      writeCsv(result.detections, out, result.rendered);
       break;
     case 'json':
-      writeJson(result.detections, out);
+      writeJson(result.detections, out, result.rendered);
       break;
     case 'jsonl':
-      writeJsonl(result.detections, out);
+      writeJsonl(result.detections, out, result.rendered);
       break;
   }
   out.flush();

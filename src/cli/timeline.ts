@@ -105,37 +105,47 @@ function csvField(s: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function writeCsv(detections: readonly Detection[], out: Sink): void {
-  out.write(
-    'timestamp,computer,channel,event_id,record_id,level,rule_id,rule_title,tags,details,file\n',
-  );
-  for (const d of detections) {
-    const r = toRecord(d);
-    const cells = [
-      r.timestamp,
-      r.computer,
-      r.channel,
-      r.event_id === null ? '' : String(r.event_id),
-      r.record_id === null ? '' : String(r.record_id),
-      r.level,
-      r.rule_id,
-      r.rule_title,
-      r.tags.join(' '),
-      details(d),
-      r.file,
-    ];
-    out.write(`${cells.map(csvField).join(',')}\n`);
-  }
+export const CSV_HEADER =
+  'timestamp,computer,channel,event_id,record_id,level,rule_id,rule_title,tags,details,file\n';
+
+/** One detection as a CSV line (with its line break). */
+export function csvLine(d: Detection): string {
+  const r = toRecord(d);
+  const cells = [
+    r.timestamp,
+    r.computer,
+    r.channel,
+    r.event_id === null ? '' : String(r.event_id),
+    r.record_id === null ? '' : String(r.record_id),
+    r.level,
+    r.rule_id,
+    r.rule_title,
+    r.tags.join(' '),
+    details(d),
+    r.file,
+  ];
+  return `${cells.map(csvField).join(',')}\n`;
 }
 
-export function writeJsonl(detections: readonly Detection[], out: Sink): void {
-  for (const d of detections) out.write(`${JSON.stringify(toRecord(d))}\n`);
+/** One detection as a JSON record (no line break). */
+export const jsonLine = (d: Detection): string => JSON.stringify(toRecord(d));
+
+/** Lines rendered ahead (by `scan`'s `render`); a detection without one is rendered here. */
+type Rendered = ReadonlyMap<Detection, string>;
+
+export function writeCsv(detections: readonly Detection[], out: Sink, pre?: Rendered): void {
+  out.write(CSV_HEADER);
+  for (const d of detections) out.write(pre?.get(d) ?? csvLine(d));
 }
 
-export function writeJson(detections: readonly Detection[], out: Sink): void {
+export function writeJsonl(detections: readonly Detection[], out: Sink, pre?: Rendered): void {
+  for (const d of detections) out.write(`${pre?.get(d) ?? jsonLine(d)}\n`);
+}
+
+export function writeJson(detections: readonly Detection[], out: Sink, pre?: Rendered): void {
   out.write('[');
   detections.forEach((d, i) => {
-    out.write(`${i === 0 ? '\n' : ',\n'}${JSON.stringify(toRecord(d))}`);
+    out.write(`${i === 0 ? '\n' : ',\n'}${pre?.get(d) ?? jsonLine(d)}`);
   });
   out.write(detections.length > 0 ? '\n]\n' : ']\n');
 }

@@ -115,31 +115,116 @@ function isSpace(c: number): boolean {
 }
 
 /**
- * Anchors, aliases and merge keys — `&name` or `*name` at a line start or after white space or one of
- * `[{,:-`, or `<<` anywhere — are left to the full parser, which bounds alias expansion. The same test as
- * `/(^|[\s[{,:-])[&*][^\s]|<</m`, by hand: rule files hold thousands of `*` wildcards, and the regular
- * expression tried its alternation at every character.
+ * Anchors, aliases and merge keys are left to the full parser, which bounds alias expansion. They can only
+ * stand where a YAML node starts — a line start, after `- `, after `: `, or inside a flow collection after
+ * `[`, `{` or `,` — so the scan looks at node starts only and steps over quoted scalars and comments, where
+ * rule files hold thousands of `*` wildcards and `&` command separators. Whatever it cannot place for sure
+ * (directives, complex keys, tabs, unterminated quotes) is sent to the full parser: a file that
+ * needs it is never missed; a few that do not may still take it.
  */
 export function needsFullParser(text: string): boolean {
-  if (text.includes('<<')) return true;
-  for (const mark of ['&', '*']) {
-    for (let i = text.indexOf(mark); i !== -1; i = text.indexOf(mark, i + 1)) {
-      if (i + 1 >= text.length || isSpace(text.charCodeAt(i + 1))) continue;
-      if (i === 0) return true;
-      const before = text.charCodeAt(i - 1);
-      // `[`, `{`, `,`, `:`, `-`; a line start is covered by white space (every line terminator is one).
-      if (
-        isSpace(before) ||
-        before === 0x5b ||
-        before === 0x7b ||
-        before === 0x2c ||
-        before === 0x3a ||
-        before === 0x2d
-      )
-        return true;
+  const n = text.length;
+  let i = 0;
+  /** Depth of `[`/`{` nesting; `,` starts a node only inside one. */
+  let flow = 0;
+  /** Whether the next non-blank character starts a node. */
+  let nodeStart = true;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a || c === 0x0d) {
+      i++;
+      // A new line: in block context, its first character starts a node (a key, an entry or more text).
+      nodeStart = true;
+      continue;
     }
+    if (c === 0x20) {
+      i++;
+      continue;
+    }
+    // Tabs and `? ` complex keys at a node start, and `%` directives, are not worth placing by hand.
+    if (nodeStart && (c === 0x09 || (c === 0x3f && isSpace(text.charCodeAt(i + 1) || 0x20))))
+      return true;
+    if (c === 0x25 && (i === 0 || text.charCodeAt(i - 1) === 0x0a)) return true;
+    if (c === 0x23 && (i === 0 || isSpace(text.charCodeAt(i - 1)))) {
+      i = lineEnd(text, i);
+      continue;
+    }
+    if (nodeStart) {
+      if (c === 0x26 || c === 0x2a) {
+        if (i + 1 >= n || !isSpace(text.charCodeAt(i + 1))) return true;
+      }
+      if (c === 0x3c && text.charCodeAt(i + 1) === 0x3c) return true;
+      if (c === 0x27 || c === 0x22) {
+        const end = c === 0x27 ? singleQuoteEnd(text, i) : doubleQuoteEnd(text, i);
+        if (end < 0) return true;
+        i = end;
+        nodeStart = false;
+        continue;
+      }
+      if (c === 0x2d && (i + 1 >= n || isSpace(text.charCodeAt(i + 1)))) {
+        i++;
+        continue;
+      }
+      if (c === 0x21) {
+        // A tag: the node (and maybe an anchor) starts after it.
+        while (
+          i < n &&
+          !isSpace(text.charCodeAt(i)) &&
+          !(flow > 0 && isFlowMark(text.charCodeAt(i)))
+        )
+          i++;
+        continue;
+      }
+      if (c === 0x5b || c === 0x7b) {
+        flow++;
+        i++;
+        continue;
+      }
+    }
+    // Inside text (a plain scalar, or after a quoted one): what may start the next node.
+    nodeStart = false;
+    if (c === 0x3a && (i + 1 >= n || isSpace(text.charCodeAt(i + 1)) || flow > 0)) nodeStart = true;
+    else if (flow > 0 && (c === 0x2c || c === 0x5b || c === 0x7b)) {
+      if (c !== 0x2c) flow++;
+      nodeStart = true;
+    } else if (flow > 0 && (c === 0x5d || c === 0x7d)) flow--;
+    else if (c === 0x3c && text.charCodeAt(i + 1) === 0x3c && flow > 0) return true;
+    i++;
   }
   return false;
+}
+
+/** `,`, `[`, `]`, `{` or `}`. */
+function isFlowMark(c: number): boolean {
+  return c === 0x2c || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d;
+}
+
+/** The index of the line break that ends the line holding `i` (or the text's length). */
+function lineEnd(text: string, i: number): number {
+  let j = i;
+  while (j < text.length && text.charCodeAt(j) !== 0x0a && text.charCodeAt(j) !== 0x0d) j++;
+  return j;
+}
+
+/** Just past the closing quote of the single-quoted scalar opening at `i` (`''` is a quote), or -1. */
+function singleQuoteEnd(text: string, i: number): number {
+  let j = i + 1;
+  for (;;) {
+    const k = text.indexOf("'", j);
+    if (k < 0) return -1;
+    if (text.charCodeAt(k + 1) === 0x27) j = k + 2;
+    else return k + 1;
+  }
+}
+
+/** Just past the closing quote of the double-quoted scalar opening at `i` (`\` escapes), or -1. */
+function doubleQuoteEnd(text: string, i: number): number {
+  for (let j = i + 1; j < text.length; j++) {
+    const c = text.charCodeAt(j);
+    if (c === 0x5c) j++;
+    else if (c === 0x22) return j + 1;
+  }
+  return -1;
 }
 
 /**

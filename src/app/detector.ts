@@ -3,12 +3,12 @@ import {
   compileRules,
   CorrelationEngine,
   linkRules,
-  parseLogsourceMap,
   RuleSet,
   type CompiledPart,
   type CorrelationRule,
   type Locate,
 } from '../detect/index.ts';
+import { loadLogsourceMap } from './routing-data.ts';
 import type { Detection, Event, Issue } from '../core/index.ts';
 import type { LoadReport, WorkerSetup } from './scan-protocol.ts';
 
@@ -36,7 +36,7 @@ export interface CompiledSlice {
 /** The first half of `buildDetector`: compiles the rule files of `setup`, which may be a slice of them. */
 export function compileSlice(setup: WorkerSetup): CompiledSlice {
   const issues: Issue[] = [];
-  const map = parseLogsourceMap(setup.logsourcesYaml.text, setup.logsourcesYaml.file);
+  const map = loadLogsourceMap(setup.logsourcesYaml);
   if (!map.ok) issues.push(...map.issues);
   const { part, locate } = compileRules(setup.ruleFiles, {
     ...(map.ok ? { logsources: map.value } : {}),

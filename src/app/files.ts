@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
+import { CORE_SCHEMA, load as loadYaml } from 'js-yaml';
 import type { Issue } from '../core/index.ts';
 import type { TextFile, WorkerSetup } from './scan-protocol.ts';
 
@@ -147,7 +147,18 @@ async function readPlaceholders(issues: Issue[]): Promise<Record<string, string[
   } catch {
     return {};
   }
-  const data: unknown = parseYaml(text);
+  let data: unknown;
+  try {
+    data = loadYaml(text, { schema: CORE_SCHEMA, filename: placeholdersFile });
+  } catch (err) {
+    issues.push({
+      code: 'SIGMA_PLACEHOLDER',
+      severity: 'error',
+      message: `the placeholders file is not valid YAML: ${err instanceof Error ? err.message : String(err)}`,
+      at: { file: placeholdersFile },
+    });
+    return {};
+  }
   const out: Record<string, string[]> = {};
   if (data && typeof data === 'object') {
     for (const [k, v] of Object.entries(data as Record<string, unknown>)) {

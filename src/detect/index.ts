@@ -8,9 +8,10 @@ export type { CompiledFilter, CompiledRoute, CompiledRule, IrNode, ValueTest } f
 export type { LogsourceMap, RuleDocument, SourceRoute } from './sigma/source.ts';
 export {
   logsourceKey,
+  routingTableFromData,
   parseLogsourceMap,
   translateValue,
   unservedFields,
 } from './sigma/logsource.ts';
-export type { MappedRoute, RoutingTable } from './sigma/logsource.ts';
+export type { MappedRoute, RoutingTable, RoutingTableData } from './sigma/logsource.ts';
 export * from './sigma/correlation/index.ts';

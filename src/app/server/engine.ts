@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import {
   CorrelationEngine,
   loadRules,
-  parseLogsourceMap,
   RuleSet,
   type CorrelationRule,
   type LogsourceMap,
@@ -23,6 +22,7 @@ import {
   type StoredRule,
 } from '../../core/index.ts';
 import { buildDetector } from '../detector.ts';
+import { loadLogsourceMap } from '../routing-data.ts';
 import type { WorkerSetup } from '../scan-protocol.ts';
 import { exceptionMatches } from './exceptions.ts';
 import { RULESET_PREFIX, ruleSetOf, type RuleSetDir } from './rulesets.ts';
@@ -90,7 +90,7 @@ export class DetectionEngine {
     this.correlations = built.correlations;
     this.loadIssues = built.report.issues;
     this.infos = describe(built.ruleset, built.correlations, 'shared', this.sets);
-    const map = parseLogsourceMap(setup.logsourcesYaml.text, setup.logsourcesYaml.file);
+    const map = loadLogsourceMap(setup.logsourcesYaml);
     this.logsources = map.ok ? map.value : undefined;
     this.placeholders = setup.placeholders;
   }
@@ -341,7 +341,7 @@ export function describeUploads(
 
 /** The logsource map of a rule setup (undefined when it does not load: the load report says why). */
 export function logsourcesOf(setup: WorkerSetup): LogsourceMap | undefined {
-  const map = parseLogsourceMap(setup.logsourcesYaml.text, setup.logsourcesYaml.file);
+  const map = loadLogsourceMap(setup.logsourcesYaml);
   return map.ok ? map.value : undefined;
 }
 

@@ -22,6 +22,56 @@ export interface RoutingTable extends LogsourceMap {
   routes(logsource: LogSource): readonly MappedRoute[] | undefined;
   /** Every logsource the data names, in file order. */
   readonly logsources: readonly LogSource[];
+  /** The table as plain data (what `routingTableFromData` takes back). */
+  toData(): RoutingTableData;
+}
+
+/**
+ * A parsed routing table as plain JSON-safe data: each logsource (in file order) with its routes. Lets a
+ * mapping parsed once (at build time, or by another thread) be used without parsing its YAML again.
+ */
+export interface RoutingTableData {
+  readonly entries: readonly {
+    readonly logsource: LogSource;
+    readonly routes: readonly MappedRoute[];
+  }[];
+}
+
+/** The table `data` describes (as `toData` gave it). */
+export function routingTableFromData(data: RoutingTableData): RoutingTable {
+  const table = new Map<string, readonly MappedRoute[]>();
+  const logsources: LogSource[] = [];
+  for (const e of data.entries) {
+    logsources.push(deepFrozen(e.logsource));
+    table.set(logsourceKey(e.logsource), deepFrozen(e.routes));
+  }
+  return makeTable(table, logsources);
+}
+
+/** A copy of `value` frozen all the way down (data read back from JSON is as immutable as parsed data). */
+function deepFrozen<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  const copy: unknown = Array.isArray(value)
+    ? value.map((v: unknown) => deepFrozen(v))
+    : Object.fromEntries(Object.entries(value).map(([k, v]) => [k, deepFrozen(v)]));
+  return Object.freeze(copy) as T;
+}
+
+function makeTable(
+  table: ReadonlyMap<string, readonly MappedRoute[]>,
+  logsources: readonly LogSource[],
+): RoutingTable {
+  const frozenSources = Object.freeze([...logsources]);
+  return Object.freeze({
+    routes: (logsource: LogSource) => table.get(logsourceKey(logsource)),
+    logsources: frozenSources,
+    toData: (): RoutingTableData => ({
+      entries: frozenSources.map((logsource) => ({
+        logsource,
+        routes: table.get(logsourceKey(logsource)) ?? [],
+      })),
+    }),
+  });
 }
 
 const LOGSOURCE_PARTS = ['product', 'category', 'service'] as const;
@@ -482,12 +532,7 @@ export function parseLogsourceMap(yamlText: string, file: string): Result<Routin
     });
   }
   if (r.issues.length > 0) return fail(r.issues);
-  const frozenSources = Object.freeze(logsources);
-  const value: RoutingTable = {
-    routes: (logsource) => table.get(logsourceKey(logsource)),
-    logsources: frozenSources,
-  };
-  return ok(Object.freeze(value), r.warnings);
+  return ok(makeTable(table, logsources), r.warnings);
 }
 
 /** `product/category/service` with absent parts shown as `-`, for messages. */

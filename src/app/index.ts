@@ -8,6 +8,17 @@ export type { ScanOptions, ScanProgress, ScanResult, FileReport } from './scan.t
 export { buildDetector, type LoadReport } from './detector.ts';
 export { readRuleFiles, builtinRulesDir, packageRoot } from './files.ts';
 export { checkRules } from './rules-check.ts';
+export {
+  CSV_HEADER,
+  csvLine,
+  details,
+  eventRef,
+  jsonLine,
+  toRecord,
+  type DetectionRecord,
+  type EventRef,
+  type LineFormat,
+} from './records.ts';
 export type { InputFormat } from '../ingest/index.ts';
 export { loadServerConfig, DEFAULTS as SERVER_DEFAULTS } from './server/config.ts';
 export type { ServerConfig, SyslogListener } from './server/config.ts';

@@ -2,6 +2,7 @@
 import type { Detection, Issue, RuleRef } from '../core/index.ts';
 import { detectFormat, type InputFormat } from '../ingest/index.ts';
 import type { CorrelationRule } from '../detect/index.ts';
+import type { LineFormat } from './records.ts';
 
 /** A rule or mapping file read from disk. */
 export interface TextFile {
@@ -43,6 +44,8 @@ export interface WorkerInit {
   readonly parts: number;
   /** Where compiled slices are cached (`rule-cache.ts`); absent: no cache. */
   readonly cacheDir?: string;
+  /** Render the line of each hit of a rule at or above `minRank` (see `ScanOptions.render`). */
+  readonly render?: { readonly format: LineFormat; readonly minRank: number };
 }
 
 /** One unit of work: a whole non-EVTX input, or a run of chunks of one EVTX file. */
@@ -69,6 +72,8 @@ export interface ScanTask {
  */
 export interface WireDetection extends Omit<Detection, 'rule' | 'kind' | 'group'> {
   readonly rule: number;
+  /** The hit's output line, when the scan renders them (its event then carries `REF_FIELDS` only). */
+  readonly line?: string;
 }
 
 export type ToWorker =

@@ -11,6 +11,7 @@ import { levelRank, type Detection, type Issue, type Level, type RuleRef } from 
 import { evtxChunks } from '../ingest/evtx/index.ts';
 import { listInputs, type InputFormat, type InputRef } from '../ingest/index.ts';
 import { byTime, correlate, type LoadReport } from './detector.ts';
+import { renderLine, type LineFormat } from './records.ts';
 import { prefilterKey, ruleCacheDir } from './rule-cache.ts';
 import type { CorrelationRule } from '../detect/index.ts';
 import {
@@ -40,11 +41,13 @@ export interface ScanOptions {
   readonly ruleCache?: string | false;
   readonly onProgress?: (p: ScanProgress) => void;
   /**
-   * Turns a reported detection into its output line. Rule hits are rendered as their results arrive,
-   * while the workers are still scanning (the coordinator is mostly idle then), so writing the output
-   * is not one long serial pass after the last file; `ScanResult.rendered` holds the lines.
+   * Renders each reported detection's output line as it is found: the worker threads render their own
+   * hits (in parallel, instead of one long serial pass after the last file) and send the line with an
+   * event cut down to what the summary and the timeline order read (`REF_FIELDS`), unless a correlation
+   * rule needs the whole event. `ScanResult.rendered` holds the lines; correlation hits are rendered at
+   * the end.
    */
-  readonly render?: (d: Detection) => string;
+  readonly render?: LineFormat;
 }
 
 export interface ScanProgress {
@@ -70,7 +73,7 @@ export interface ScanResult {
   readonly records: number;
   readonly elapsedS: number;
   readonly rules: LoadReport;
-  /** With `render`: each reported detection's line (correlation hits are rendered at the end). */
+  /** With `render`: each reported detection's line. */
   readonly rendered: ReadonlyMap<Detection, string>;
   /**
    * Resolves once the worker threads have stopped. The result is complete before that: the first
@@ -100,6 +103,9 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   const cacheDir =
     opts.ruleCache ?? (process.env['VIGIL_CACHE'] === 'off' ? false : ruleCacheDir());
   const init: Omit<WorkerInit, 'part'> = {
+    ...(opts.render
+      ? { render: { format: opts.render, minRank: levelRank(opts.minLevel ?? 'informational') } }
+      : {}),
     ruleDirs: [...(opts.rules ?? [])],
     builtin: opts.builtin ?? true,
     tenant: 'local',
@@ -171,8 +177,9 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
             matched: d.matched,
           };
           detections.push(detection);
-          if (render && levelRank(rule.level) >= minRank)
-            rendered.set(detection, render(detection));
+          if (d.line !== undefined) rendered.set(detection, d.line);
+          else if (render && levelRank(rule.level) >= minRank)
+            rendered.set(detection, renderLine(render, detection));
         }
         progress();
       }).then(() => {
@@ -204,7 +211,8 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   const reported = correlate(pool.loaded.correlations, detections)
     .filter((d) => levelRank(d.rule.level) >= minRank)
     .sort(byTime);
-  if (render) for (const d of reported) if (d.kind === 'correlation') rendered.set(d, render(d));
+  if (render)
+    for (const d of reported) if (!rendered.has(d)) rendered.set(d, renderLine(render, d));
   trace(started, 'hits correlated and sorted');
   const stopped = closing.then(() => {
     trace(started, 'workers closed');

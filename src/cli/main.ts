@@ -8,8 +8,6 @@ import { addServerCommands } from './server.ts';
 import { writeSummary, summaryJson } from './summary.ts';
 import {
   OUTPUT_FORMATS,
-  csvLine,
-  jsonLine,
   writeCsv,
   writeJson,
   writeJsonl,
@@ -115,7 +113,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     ...(flags.threads ? { threads: flags.threads } : {}),
     onProgress,
     // Machine formats render each hit as it arrives, while the workers still scan.
-    ...(flags.format === 'table' ? {} : { render: flags.format === 'csv' ? csvLine : jsonLine }),
+    ...(flags.format === 'table' ? {} : { render: flags.format === 'csv' ? 'csv' : 'jsonl' }),
   });
   if (shown.started) bar?.stop();
   else if (bar) process.stderr.write('\r\x1b[2K');

@@ -2,7 +2,7 @@
 import pc from 'picocolors';
 import { formatLocation, LEVELS, type Detection } from '../core/index.ts';
 import type { ScanResult } from '../app/index.ts';
-import { eventRef } from './rows.ts';
+import { eventRef } from '../app/index.ts';
 import { colorLevel, type Sink } from './timeline.ts';
 
 /** ATT&CK Enterprise tactics in kill-chain order, as Sigma tags name them. */

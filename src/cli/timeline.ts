@@ -1,7 +1,7 @@
 /** Writers for `vigil scan`'s timeline: a Hayabusa-style table, CSV, JSON and JSON Lines. */
 import pc from 'picocolors';
 import type { Detection } from '../core/index.ts';
-import { details, eventRef, toRecord } from './rows.ts';
+import { CSV_HEADER, csvLine, details, eventRef, jsonLine, toRecord } from '../app/index.ts';
 
 export type OutputFormat = 'table' | 'csv' | 'json' | 'jsonl';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'csv', 'json', 'jsonl'];
@@ -100,35 +100,6 @@ export function writeTable(
   out.write(`${opts.color ? pc.bold(line(head)) : line(head)}\n`);
   for (const r of rows) out.write(`${colorLevel(r.level, line(r.cells), opts.color)}\n`);
 }
-
-function csvField(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-export const CSV_HEADER =
-  'timestamp,computer,channel,event_id,record_id,level,rule_id,rule_title,tags,details,file\n';
-
-/** One detection as a CSV line (with its line break). */
-export function csvLine(d: Detection): string {
-  const r = toRecord(d);
-  const cells = [
-    r.timestamp,
-    r.computer,
-    r.channel,
-    r.event_id === null ? '' : String(r.event_id),
-    r.record_id === null ? '' : String(r.record_id),
-    r.level,
-    r.rule_id,
-    r.rule_title,
-    r.tags.join(' '),
-    details(d),
-    r.file,
-  ];
-  return `${cells.map(csvField).join(',')}\n`;
-}
-
-/** One detection as a JSON record (no line break). */
-export const jsonLine = (d: Detection): string => JSON.stringify(toRecord(d));
 
 /** Lines rendered ahead (by `scan`'s `render`); a detection without one is rendered here. */
 type Rendered = ReadonlyMap<Detection, string>;

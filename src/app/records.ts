@@ -1,4 +1,8 @@
-/** Turns detections into the flat rows every output format shares (timeline columns and JSON records). */
+/**
+ * Turns detections into the flat rows every output format shares (timeline columns and JSON records),
+ * and renders the machine formats' lines — here, not in the CLI, because `vigil scan`'s worker threads
+ * render their own hits (`ScanOptions.render`).
+ */
 import type { Detection, Event, FieldValue, Fields } from '../core/index.ts';
 
 export interface EventRef {
@@ -26,6 +30,19 @@ export interface DetectionRecord extends EventRef {
   readonly events?: readonly (EventRef & { readonly fields: Fields })[];
 }
 
+/** Where `eventRef` finds an event's host, channel, event id, record id and time. */
+const HOST_FIELDS = ['Computer', 'host.name', 'hostname', 'host', 'Hostname', 'computer_name'];
+const TIME_FIELDS = ['TimeCreated_SystemTime', '@timestamp', 'timestamp', 'ts'];
+/** Every field `eventRef` reads: an event cut down to these gives the same reference. */
+export const REF_FIELDS: readonly string[] = [
+  ...HOST_FIELDS,
+  ...TIME_FIELDS,
+  'Channel',
+  'EventID',
+  'event.code',
+  'EventRecordID',
+];
+
 function first(fields: Fields, names: readonly string[]): FieldValue | undefined {
   for (const n of names) {
     const v = fields[n];
@@ -41,7 +58,7 @@ function text(v: FieldValue | undefined): string {
 
 export function timestampOf(ts: number, fields: Fields): string {
   if (!Number.isNaN(ts)) return new Date(ts).toISOString();
-  return text(first(fields, ['TimeCreated_SystemTime', '@timestamp', 'timestamp', 'ts']));
+  return text(first(fields, TIME_FIELDS));
 }
 
 export function eventRef(e: Event): EventRef {
@@ -49,9 +66,7 @@ export function eventRef(e: Event): EventRef {
   const recordId = e.origin.recordId ?? first(f, ['EventRecordID']);
   return {
     timestamp: timestampOf(e.ts, f),
-    computer: text(
-      first(f, ['Computer', 'host.name', 'hostname', 'host', 'Hostname', 'computer_name']),
-    ),
+    computer: text(first(f, HOST_FIELDS)),
     channel:
       text(first(f, ['Channel'])) || [e.source.product, e.source.service].filter(Boolean).join('/'),
     event_id: first(f, ['EventID', 'event.code']) ?? null,
@@ -105,4 +120,41 @@ export function details(d: Detection): string {
   }
   if (d.kind === 'correlation') parts.push(`events: ${d.events.length}`);
   return parts.join(' ¦ ');
+}
+
+/** The machine formats whose lines can be rendered ahead, each hit on its own. */
+export type LineFormat = 'jsonl' | 'csv';
+
+export const CSV_HEADER =
+  'timestamp,computer,channel,event_id,record_id,level,rule_id,rule_title,tags,details,file\n';
+
+function csvField(s: string): string {
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** One detection as a CSV line (with its line break). */
+export function csvLine(d: Detection): string {
+  const r = toRecord(d);
+  const cells = [
+    r.timestamp,
+    r.computer,
+    r.channel,
+    r.event_id === null ? '' : String(r.event_id),
+    r.record_id === null ? '' : String(r.record_id),
+    r.level,
+    r.rule_id,
+    r.rule_title,
+    r.tags.join(' '),
+    details(d),
+    r.file,
+  ];
+  return `${cells.map(csvField).join(',')}\n`;
+}
+
+/** One detection as a JSON record (no line break): a JSONL line, or an element of the JSON array. */
+export const jsonLine = (d: Detection): string => JSON.stringify(toRecord(d));
+
+/** The line of `d` in `format`. */
+export function renderLine(format: LineFormat, d: Detection): string {
+  return format === 'csv' ? csvLine(d) : jsonLine(d);
 }

@@ -7,6 +7,9 @@ export const theme = createTheme({
   fontFamily: 'Inter, "Noto Sans TC", system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
   fontFamilyMonospace: '"JetBrains Mono", ui-monospace, SFMono-Regular, Menlo, Consolas, monospace',
   defaultRadius: 'sm',
+  // With autoContrast, filled badges lighter than this get dark text: white on Mantine's orange,
+  // yellow and teal reads below 4.5:1.
+  luminanceThreshold: 0.2,
 });
 
 export const LEVEL_COLOR: Readonly<Record<Level, string>> = {
@@ -21,6 +24,13 @@ export const HOST_COLOR: Readonly<Record<HostState, string>> = {
   infected: '#fa5252',
   targeted: '#fab005',
   clean: '#40c057',
+};
+
+/** The host states as text on the dark theme (HOST_COLOR is for borders and dots). */
+export const HOST_TEXT_COLOR: Readonly<Record<HostState, string>> = {
+  infected: '#ff8787',
+  targeted: '#ffd43b',
+  clean: '#69db7c',
 };
 
 export const STATUS_COLOR: Readonly<Record<IncidentStatus, string>> = {

@@ -1,5 +1,5 @@
 /** The console's dark theme and the colours that carry meaning (severity, host state, status). */
-import { createTheme } from '@mantine/core';
+import { createTheme, Modal } from '@mantine/core';
 import type { HostState, IncidentStatus, Level } from './api/types.ts';
 
 export const theme = createTheme({
@@ -10,6 +10,10 @@ export const theme = createTheme({
   // With autoContrast, filled badges lighter than this get dark text: white on Mantine's orange,
   // yellow and teal reads below 4.5:1.
   luminanceThreshold: 0.2,
+  components: {
+    // A dialog's close button is an icon: give it a name a screen reader can say.
+    Modal: Modal.extend({ defaultProps: { closeButtonProps: { 'aria-label': 'Close' } } }),
+  },
 });
 
 export const LEVEL_COLOR: Readonly<Record<Level, string>> = {

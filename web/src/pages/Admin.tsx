@@ -356,7 +356,9 @@ function Keys({ tenant }: { tenant: string }) {
             <Table.Th>Prefix</Table.Th>
             <Table.Th>Created</Table.Th>
             <Table.Th>State</Table.Th>
-            <Table.Th />
+            <Table.Th>
+              <span className="vg-sr-only">Actions</span>
+            </Table.Th>
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>

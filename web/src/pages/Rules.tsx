@@ -387,7 +387,11 @@ function Exceptions({ tenant, manage }: { tenant: string; manage: boolean }) {
           <Table.Th>Author</Table.Th>
           <Table.Th>Expires</Table.Th>
           <Table.Th>Hits</Table.Th>
-          {manage && <Table.Th />}
+          {manage && (
+            <Table.Th>
+              <span className="vg-sr-only">Actions</span>
+            </Table.Th>
+          )}
         </Table.Tr>
       </Table.Thead>
       <Table.Tbody>

@@ -129,9 +129,7 @@ describe.skipIf(!present && !required)('the queue under live traffic and bulk wo
     await pill.click();
     await expect.poll(() => selectedRow().getAttribute('data-incident')).toBe(arrived.id);
     await expect.poll(() => pill.count()).toBe(0);
-    expect(
-      await page.getByTestId('queue-scroller').evaluate((el) => (el as HTMLElement).scrollTop),
-    ).toBe(0);
+    expect(await page.getByTestId('queue-scroller').evaluate((el) => el.scrollTop)).toBe(0);
   }, 60_000);
 
   it('selects two incidents with the keyboard and assigns them at once', async () => {
@@ -152,7 +150,7 @@ describe.skipIf(!present && !required)('the queue under live traffic and bulk wo
       .poll(() =>
         dialog
           .getByRole('button', { name: 'Assign to me' })
-          .evaluate((el) => el === document.activeElement),
+          .evaluate((el) => el === el.ownerDocument.activeElement),
       )
       .toBe(true);
     await page.keyboard.press('Enter');

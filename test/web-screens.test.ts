@@ -33,11 +33,15 @@ async function logIn(p: Page, name: string): Promise<void> {
   await p.getByRole('navigation', { name: 'Main' }).waitFor();
 }
 
+// Code run in the page is written against the page's own objects (`el.ownerDocument`) or as a
+// string: the tests are type-checked without the DOM library.
+
 /** Goes to `path` inside the running console (as its links do) and waits for its content. */
 async function open(p: Page, path: string): Promise<void> {
-  await p.evaluate((to) => {
-    window.history.pushState(null, '', to);
-    window.dispatchEvent(new PopStateEvent('popstate'));
+  await p.locator('body').evaluate((body, to) => {
+    const w = body.ownerDocument.defaultView;
+    w.history.pushState(null, '', to);
+    w.dispatchEvent(new w.PopStateEvent('popstate'));
   }, path);
   if (path === '/wall') await p.getByTestId('wall-severe').waitFor();
   else if (path.startsWith('/incidents')) await p.locator('[data-incident]').first().waitFor();
@@ -52,14 +56,7 @@ async function open(p: Page, path: string): Promise<void> {
 /** Two frames and a moment for the requests a screen makes as it opens. */
 async function settle(p: Page): Promise<void> {
   await p.evaluate(
-    () =>
-      new Promise<void>((done) => {
-        requestAnimationFrame(() => {
-          requestAnimationFrame(() => {
-            setTimeout(done, 150);
-          });
-        });
-      }),
+    'new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 150))))',
   );
 }
 
@@ -73,10 +70,8 @@ interface Violation {
 
 /** Runs axe-core over the page as it is now. */
 async function axe(p: Page): Promise<Violation[]> {
-  if (!(await p.evaluate(() => 'axe' in window))) await p.evaluate(AXE);
-  const r: any = await p.evaluate(() =>
-    (window as any).axe.run(document, { resultTypes: ['violations'] }),
-  );
+  if (!(await p.evaluate<boolean>("'axe' in window"))) await p.evaluate(AXE);
+  const r: any = await p.evaluate("axe.run(document, { resultTypes: ['violations'] })");
   return r.violations.map((v: any) => ({
     id: v.id,
     impact: v.impact,
@@ -127,10 +122,9 @@ describe.skipIf(!present && !required)(
           '/wall',
         ]) {
           await open(p, path);
-          const [scrollWidth, innerWidth] = await p.evaluate(() => [
-            document.documentElement.scrollWidth,
-            window.innerWidth,
-          ]);
+          const [scrollWidth, innerWidth] = await p.evaluate<[number, number]>(
+            '[document.documentElement.scrollWidth, window.innerWidth]',
+          );
           expect(scrollWidth, `${path} at ${width}×${height}`).toBeLessThanOrEqual(innerWidth);
         }
         // the wall (open last): the incident, its customer, and type sized for the room
@@ -143,12 +137,14 @@ describe.skipIf(!present && !required)(
         wallType.push(
           await p
             .getByRole('heading', { level: 1, name: 'SOC wall' })
-            .evaluate((h) => Number.parseFloat(getComputedStyle(h).fontSize)),
+            .evaluate((h) =>
+              Number.parseFloat(h.ownerDocument.defaultView.getComputedStyle(h).fontSize),
+            ),
         );
         // the whole wall is on screen: nothing to scroll to
-        expect(await p.evaluate(() => document.documentElement.scrollHeight)).toBeLessThanOrEqual(
-          height,
-        );
+        expect(
+          await p.evaluate<number>('document.documentElement.scrollHeight'),
+        ).toBeLessThanOrEqual(height);
       }
       expect(wallType[1]).toBeGreaterThanOrEqual(2 * (wallType[0] ?? 0));
       await ctx.close();
@@ -231,7 +227,7 @@ describe.skipIf(!present && !required)(
       const p = await ctx.newPage();
       p.on('pageerror', (e) => pageErrors.push(e.message));
       const focused = (loc: ReturnType<Page['getByRole']>): Promise<boolean> =>
-        loc.evaluate((el) => el === document.activeElement).catch(() => false);
+        loc.evaluate((el) => el === el.ownerDocument.activeElement).catch(() => false);
 
       await p.goto(`${E.url}/`);
       // the login form opens on the user name
@@ -293,6 +289,19 @@ describe.skipIf(!present && !required)(
         token: E.admin,
       });
       expect((now.body as any).assignee).toBe(E.users.analyst);
+
+      // graph nodes are tab stops named by what they are; Enter opens the details and moves the
+      // focus there, Escape closes them and gives the focus back to the node
+      const node = p.getByRole('group', { name: /^host srv-app-01\.[a-z.]+, infected/ });
+      await node.focus();
+      await p.keyboard.press('Enter');
+      const details = p.getByRole('region', { name: 'Entity details' });
+      await expect.poll(() => focused(details)).toBe(true);
+      expect(await details.textContent()).toContain('srv-app-01');
+      await p.keyboard.press('Escape');
+      await expect.poll(() => details.count()).toBe(0);
+      await expect.poll(() => focused(node)).toBe(true);
+      expect(p.url()).toContain('/incidents/');
       await ctx.close();
     }, 60_000);
 

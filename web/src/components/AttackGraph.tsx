@@ -321,11 +321,14 @@ export function AttackGraph(props: AttackGraphProps) {
     focusPanel.current = false;
     panelRef.current?.focus();
   }, [props.panel]);
-  const focusNode = (id: string): void => {
+  const focusNode = (id: string, tries = 10): void => {
+    // A node the flow redraws stays hidden until it is measured again: try for a few frames.
     requestAnimationFrame(() => {
-      container.current
-        ?.querySelector<HTMLElement>(`.react-flow__node[data-id="${CSS.escape(id)}"]`)
-        ?.focus();
+      const el = container.current?.querySelector<HTMLElement>(
+        `.react-flow__node[data-id="${CSS.escape(id)}"]`,
+      );
+      el?.focus();
+      if (el && document.activeElement !== el && tries > 0) focusNode(id, tries - 1);
     });
   };
 

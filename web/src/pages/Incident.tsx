@@ -416,7 +416,7 @@ function IncidentView({
                 ))}
               </Stack>
               {inc.source && (
-                <Text size="sm" mt="sm" style={{ overflowWrap: 'anywhere' }}>
+                <Text component="div" size="sm" mt="sm" style={{ overflowWrap: 'anywhere' }}>
                   <Text span c="dimmed">
                     Attack source:{' '}
                   </Text>
@@ -922,7 +922,7 @@ function CaseWork({
             <Section title="Evidence">
               <Stack gap={4}>
                 {inc.evidence.map((x, i) => (
-                  <Text key={x.id ?? i} size="sm">
+                  <Text component="div" key={x.id ?? i} size="sm">
                     <Badge size="xs" variant="outline" mr={6}>
                       {x.kind}
                     </Badge>

@@ -226,7 +226,7 @@ function LoggedIn({ me, route }: { me: Session['me']; route: Route }) {
             />
           ))}
           <Text size="xs" c="dimmed" mt="auto" p="xs">
-            Keys: j/k move · enter open · a assign · s status · / search
+            Keys: j/k move · enter open · x select · a assign · s status · / search
           </Text>
         </AppShell.Navbar>
         <AppShell.Main id="main" tabIndex={-1}>

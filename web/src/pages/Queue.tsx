@@ -588,7 +588,7 @@ export function QueuePage() {
     <Stack gap="sm" h="calc(100vh - 52px - 2 * var(--mantine-spacing-md))">
       <Group justify="space-between" wrap="nowrap">
         <PageTitle>Incidents</PageTitle>
-        <Text size="sm" c="dimmed">
+        <Text size="sm" c="dimmed" aria-live="polite" data-testid="queue-count">
           {list.loading
             ? `loading… ${list.incidents.length}${list.total === undefined ? '' : ` of ${list.total}`}`
             : `${rows.length} shown · ${open} open · ${list.incidents.length} in scope`}

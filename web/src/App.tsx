@@ -116,7 +116,7 @@ function LoggedIn({ me, route }: { me: Session['me']; route: Route }) {
   }, [route.name]);
 
   if (route.name === 'wall') {
-    // The wall is a screen of its own: no navigation bar, nothing to click, type sized for the room.
+    // The wall is a screen of its own: no navigation bar, type sized for the room.
     return (
       <SessionContext.Provider value={session}>
         <Suspense fallback={<Loading />}>

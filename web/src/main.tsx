@@ -27,7 +27,8 @@ queries.query({ queryKey: ['me'], queryFn: () => me }).catch(() => undefined);
 void me.then(
   (m) => {
     const path = window.location.pathname;
-    if (path === '/' || path.startsWith('/incidents')) prefetchIncidents(queries, initialScope(m));
+    if (path === '/' || path === '/wall' || path.startsWith('/incidents'))
+      prefetchIncidents(queries, initialScope(m));
   },
   () => undefined,
 );

@@ -4,8 +4,8 @@
  * (when present, with SigmaHQ's Windows rules) uploaded for a third so the queue has a realistic
  * length — some case work done
  * through the API, then Chromium (playwright-core) photographs the overview, the queue, an incident
- * page and its attack graph at 1440×900. Chinese text needs a CJK font (apt-get install
- * fonts-noto-cjk).
+ * page and its attack graph at 1440×900, and the wall screen at 1920×1080. Chinese text needs a CJK
+ * font (apt-get install fonts-noto-cjk).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -159,6 +159,15 @@ async function main(): Promise<void> {
         path: join(OUT, 'narrative-zh-TW.png'),
       });
       log('narrative-zh-TW.png');
+      await page.getByText('English', { exact: true }).click();
+
+      // The wall screen as a 1080p screen shows it; ?refresh=2 so that events/s has its two readings.
+      await page.setViewportSize({ width: 1920, height: 1080 });
+      await page.goto(`${url}/wall?refresh=2`);
+      await page.getByTestId('wall-severe').waitFor();
+      await page.waitForTimeout(4500);
+      await page.screenshot({ path: join(OUT, 'wall.png') });
+      log('wall.png');
     } finally {
       await browser.close();
     }

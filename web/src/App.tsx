@@ -11,13 +11,19 @@ import {
   NavLink,
   Select,
   Text,
-  Title,
   UnstyledButton,
 } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, meOnce, setUnauthorizedHandler } from './api/client.ts';
-import { Link, matchRoute, navigate, useLocation, type Route } from './lib/router.tsx';
+import {
+  Link,
+  matchRoute,
+  navigate,
+  requestPageFocus,
+  useLocation,
+  type Route,
+} from './lib/router.tsx';
 import {
   initialScope,
   isProvider,
@@ -36,6 +42,7 @@ const OverviewPage = lazy(() => import('./pages/Overview.tsx'));
 const EventsPage = lazy(() => import('./pages/Events.tsx'));
 const RulesPage = lazy(() => import('./pages/Rules.tsx'));
 const AdminPage = lazy(() => import('./pages/Admin.tsx'));
+const WallPage = lazy(() => import('./pages/Wall.tsx'));
 
 export function App() {
   const client = useQueryClient();
@@ -69,6 +76,7 @@ export function App() {
     return (
       <LoginPage
         onLoggedIn={async () => {
+          requestPageFocus();
           await client.invalidateQueries({ queryKey: ['me'] });
           if (route.name === 'login') navigate('/incidents', { replace: true });
         }}
@@ -107,6 +115,17 @@ function LoggedIn({ me, route }: { me: Session['me']; route: Route }) {
     if (route.name === 'login') navigate('/incidents', { replace: true });
   }, [route.name]);
 
+  if (route.name === 'wall') {
+    // The wall is a screen of its own: no navigation bar, type sized for the room.
+    return (
+      <SessionContext.Provider value={session}>
+        <Suspense fallback={<Loading />}>
+          <WallPage />
+        </Suspense>
+      </SessionContext.Provider>
+    );
+  }
+
   const nav = navFor(me.user.role);
   const active =
     route.name === 'incident' || route.name === 'alert'
@@ -118,9 +137,21 @@ function LoggedIn({ me, route }: { me: Session['me']; route: Route }) {
     <SessionContext.Provider value={session}>
       <AppShell
         header={{ height: 52 }}
-        navbar={{ width: 200, breakpoint: 'sm', collapsed: { mobile: !opened } }}
+        navbar={{ width: 180, breakpoint: 'sm', collapsed: { mobile: !opened } }}
         padding="md"
       >
+        <a
+          href="#main"
+          className="vg-skip"
+          onClick={(e) => {
+            e.preventDefault();
+            const main = document.getElementById('main');
+            const h1 = main?.querySelector<HTMLElement>('h1[tabindex]');
+            (h1 ?? main)?.focus();
+          }}
+        >
+          Skip to main content
+        </a>
         <AppShell.Header>
           <Group h="100%" px="md" justify="space-between" wrap="nowrap">
             <Group gap="sm" wrap="nowrap">
@@ -131,10 +162,14 @@ function LoggedIn({ me, route }: { me: Session['me']; route: Route }) {
                 size="sm"
                 aria-label="Menu"
               />
-              <Link to="/" style={{ textDecoration: 'none', color: 'inherit' }}>
-                <Title order={3} fw={800} lts={1}>
+              <Link
+                to="/"
+                style={{ textDecoration: 'none', color: 'inherit' }}
+                aria-label="Vigil, overview"
+              >
+                <Text component="span" fz={22} fw={800} lts={1}>
                   VIGIL
-                </Title>
+                </Text>
               </Link>
               <Badge variant="light" color={provider ? 'blue' : 'grape'}>
                 {provider ? 'Provider' : 'Customer'}
@@ -163,7 +198,7 @@ function LoggedIn({ me, route }: { me: Session['me']; route: Route }) {
               )}
               <Menu position="bottom-end">
                 <Menu.Target>
-                  <UnstyledButton aria-label="Account">
+                  <UnstyledButton>
                     <Text size="sm">
                       {me.user.name}{' '}
                       <Text span c="dimmed" size="xs">
@@ -191,22 +226,24 @@ function LoggedIn({ me, route }: { me: Session['me']; route: Route }) {
             />
           ))}
           <Text size="xs" c="dimmed" mt="auto" p="xs">
-            Keys: j/k move · enter open · a assign · s status · / search
+            Keys: j/k move · enter open · x select · a assign · s status · / search
           </Text>
         </AppShell.Navbar>
-        <AppShell.Main>
-          <Suspense
-            fallback={
-              <Center p="xl">
-                <Loader aria-label="Loading" />
-              </Center>
-            }
-          >
+        <AppShell.Main id="main" tabIndex={-1}>
+          <Suspense fallback={<Loading />}>
             <Screen route={route} />
           </Suspense>
         </AppShell.Main>
       </AppShell>
     </SessionContext.Provider>
+  );
+}
+
+function Loading() {
+  return (
+    <Center p="xl">
+      <Loader aria-label="Loading" />
+    </Center>
   );
 }
 
@@ -229,6 +266,8 @@ function Screen({ route }: { route: Route }): ReactNode {
       return <RulesPage />;
     case 'admin':
       return <AdminPage />;
+    case 'wall':
+      return null;
     case 'not_found':
       return <NotFound what={`No page at ${route.path}`} />;
   }

@@ -2,7 +2,8 @@
  * The attack graph of an incident: its entities (hosts, processes, users, files, addresses…) and the
  * typed edges between them, laid out along the chain. Hosts are coloured infected / targeted / clean;
  * the attack source and patient zero are marked. A large graph opens on its most telling nodes; a
- * node's "+N" says how many neighbours are hidden and expanding it shows them.
+ * node's "+N" says how many neighbours are hidden and expanding it shows them. Every node is a tab
+ * stop named for a screen reader; Enter shows its details, E expands it, Escape closes the details.
  */
 import { memo, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import {
@@ -30,7 +31,7 @@ import {
   SEEN_ON,
   withHostMembership,
 } from '../lib/graph.ts';
-import { HOST_COLOR } from '../theme.ts';
+import { HOST_COLOR, HOST_TEXT_COLOR } from '../theme.ts';
 
 export const TYPE_GLYPH: Readonly<Record<string, string>> = {
   host: 'HOST',
@@ -103,7 +104,6 @@ const EntityNode = memo(function EntityNode({ data }: NodeProps<Node<EntityData>
         borderRadius: 6,
         boxShadow: state === 'infected' ? '0 0 10px rgba(250,82,82,0.45)' : undefined,
       }}
-      aria-label={`${node.type} ${node.label}${state ? `, ${state}` : ''}${hidden ? `, ${hidden} hidden neighbours` : ''}`}
     >
       <Handle type="target" position={Position.Left} style={{ opacity: 0 }} />
       <Group gap={6} wrap="nowrap" justify="space-between">
@@ -127,7 +127,7 @@ const EntityNode = memo(function EntityNode({ data }: NodeProps<Node<EntityData>
             </Badge>
           )}
           {state && (
-            <Badge size="xs" variant="light" style={{ color: HOST_COLOR[state] }}>
+            <Badge size="xs" variant="light" color="gray" style={{ color: HOST_TEXT_COLOR[state] }}>
               {state}
             </Badge>
           )}
@@ -147,6 +147,31 @@ const EntityNode = memo(function EntityNode({ data }: NodeProps<Node<EntityData>
 });
 
 const nodeTypes = { entity: EntityNode };
+
+/** What a screen reader says on a node, and how to use it (React Flow's own text is about editing). */
+const ARIA = {
+  'node.a11yDescription.default':
+    'Press Enter for its details and events, E to show its hidden neighbours, Escape to close the details.',
+  'node.a11yDescription.keyboardDisabled': 'Entity of the attack graph.',
+};
+
+function nodeName(d: {
+  node: GraphNode;
+  state?: HostState | undefined;
+  hidden: number;
+  source: boolean;
+  patientZero: boolean;
+}): string {
+  return [
+    `${d.node.type} ${d.node.label}`,
+    d.state,
+    d.source ? 'attack source' : undefined,
+    d.patientZero ? 'patient zero' : undefined,
+    d.hidden > 0 ? `${d.hidden} hidden neighbours` : undefined,
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
 
 export interface AttackGraphProps {
   readonly nodes: readonly GraphNode[];
@@ -200,20 +225,22 @@ export function AttackGraph(props: AttackGraphProps) {
       placed.flatMap((p) => {
         const node = byId.get(p.id);
         if (!node) return [];
+        const data: EntityData = {
+          node,
+          state: node.type === 'host' ? states.get(node.label.toLowerCase()) : undefined,
+          hidden: hidden.get(p.id) ?? 0,
+          source: p.id === sourceId,
+          patientZero: p.id === pzId,
+          selected: false,
+        };
         return [
           {
             id: p.id,
             type: 'entity',
             position: { x: p.x, y: p.y },
             className: 'vg-node',
-            data: {
-              node,
-              state: node.type === 'host' ? states.get(node.label.toLowerCase()) : undefined,
-              hidden: hidden.get(p.id) ?? 0,
-              source: p.id === sourceId,
-              patientZero: p.id === pzId,
-              selected: false,
-            },
+            ariaLabel: nodeName(data),
+            data,
           },
         ];
       }),
@@ -238,8 +265,10 @@ export function AttackGraph(props: AttackGraphProps) {
       if (seen.has(id)) continue;
       seen.add(id);
       const color = EDGE_COLOR[e.type] ?? '#868e96';
+      const name = (n: string): string => byId.get(n)?.label ?? n;
       out.push({
         id,
+        ariaLabel: `${name(e.from)} ${e.type === SEEN_ON ? 'seen on' : e.type.replace(/_/g, ' ')} ${name(e.to)}`,
         source: e.from,
         target: e.to,
         label: e.type === 'ran_on' ? undefined : e.type.replace(/_/g, ' '),
@@ -254,7 +283,7 @@ export function AttackGraph(props: AttackGraphProps) {
       });
     }
     return out;
-  }, [edges, visible]);
+  }, [edges, visible, byId]);
 
   useEffect(() => {
     if (flow) void flow.fitView({ padding: 0.12, minZoom: 0.45, maxZoom: 1.2, duration: 0 });
@@ -283,6 +312,25 @@ export function AttackGraph(props: AttackGraphProps) {
       el.removeEventListener('dblclick', dbl, true);
     };
   }, [expandNode, onSelect]);
+
+  // Keyboard: the details panel takes the focus when Enter opened it; Escape gives it back.
+  const panelRef = useRef<HTMLDivElement>(null);
+  const focusPanel = useRef(false);
+  useEffect(() => {
+    if (!focusPanel.current || !props.panel) return;
+    focusPanel.current = false;
+    panelRef.current?.focus();
+  }, [props.panel]);
+  const focusNode = (id: string, tries = 10): void => {
+    // A node the flow redraws stays hidden until it is measured again: try for a few frames.
+    requestAnimationFrame(() => {
+      const el = container.current?.querySelector<HTMLElement>(
+        `.react-flow__node[data-id="${CSS.escape(id)}"]`,
+      );
+      el?.focus();
+      if (el && document.activeElement !== el && tries > 0) focusNode(id, tries - 1);
+    });
+  };
 
   const totalHidden = nodes.length - visible.size;
   return (
@@ -328,6 +376,32 @@ export function AttackGraph(props: AttackGraphProps) {
       <Box
         h={props.height ?? 460}
         ref={container}
+        onKeyDown={(e) => {
+          // A focused node: Enter or Space opens its details (and moves the focus there), E
+          // expands it, Escape closes the details (from the node or from inside them).
+          const target = e.target as HTMLElement;
+          if (e.key === 'Escape' && selected !== undefined && panelRef.current?.contains(target)) {
+            e.preventDefault();
+            e.stopPropagation();
+            const back = selected;
+            onSelect(undefined);
+            focusNode(back);
+            return;
+          }
+          const id = target.closest('.react-flow__node')?.getAttribute('data-id');
+          if (!id || e.metaKey || e.ctrlKey || e.altKey) return;
+          if (e.key === 'Enter' || e.key === ' ') {
+            focusPanel.current = id !== selected;
+            onSelect(id === selected ? undefined : id);
+          } else if (e.key === 'e' || e.key === 'E' || e.key === '+') {
+            onSelect(id);
+            expandNode(id);
+          } else if (e.key === 'Escape') {
+            onSelect(undefined);
+          } else return;
+          e.preventDefault();
+          e.stopPropagation();
+        }}
         pos="relative"
         style={{ border: '1px solid var(--mantine-color-dark-4)', borderRadius: 4 }}
         data-testid="attack-graph"
@@ -348,6 +422,9 @@ export function AttackGraph(props: AttackGraphProps) {
           }}
           nodesDraggable
           nodesConnectable={false}
+          edgesFocusable={false}
+          deleteKeyCode={null}
+          ariaLabelConfig={ARIA}
           zoomOnDoubleClick={false}
           elementsSelectable
           minZoom={0.05}
@@ -371,6 +448,10 @@ export function AttackGraph(props: AttackGraphProps) {
         </ReactFlow>
         {props.panel && (
           <Box
+            ref={panelRef}
+            tabIndex={-1}
+            aria-label="Entity details"
+            role="region"
             pos="absolute"
             top={8}
             right={8}

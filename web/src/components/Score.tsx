@@ -58,6 +58,7 @@ export function ScoreBadge({
       size={size}
       variant="filled"
       color={scoreColor(score)}
+      autoContrast
       w={size === 'md' ? 42 : undefined}
       styles={{ label: { overflow: 'visible' } }}
     >

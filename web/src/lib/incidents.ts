@@ -6,9 +6,7 @@ import { useQuery, useQueryClient, type QueryClient } from '@tanstack/react-quer
 import { notifications } from '@mantine/notifications';
 import { api, ApiError } from '../api/client.ts';
 import type { Determination, IncidentStatus, IncidentSummary } from '../api/types.ts';
-
-/** How often the queue asks for new incidents. */
-export const POLL_MS = 15_000;
+import { POLL_MS } from './poll.ts';
 /** The most incidents the queue loads for one scope. */
 const MAX_LOADED = 50_000;
 

@@ -11,6 +11,7 @@ describe('console helpers', () => {
   it('routes paths to screens; anything else is not found', () => {
     expect(matchRoute('/')).toEqual({ name: 'overview' });
     expect(matchRoute('/incidents')).toEqual({ name: 'queue' });
+    expect(matchRoute('/wall')).toEqual({ name: 'wall' });
     expect(matchRoute('/tenants/acme/incidents/abc')).toEqual({
       name: 'incident',
       tenant: 'acme',

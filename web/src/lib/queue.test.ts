@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { IncidentSummary } from '../api/types.ts';
 import {
+  arrivalMessage,
+  arrivals,
+  columnsToHide,
   EMPTY_FILTER,
   filterFromSearch,
   filterQueue,
   filterToSearch,
   indexQueue,
   moveSelection,
+  pickAnchor,
   type QueueFilter,
 } from './queue.ts';
 
@@ -117,5 +121,51 @@ describe('the incident queue', () => {
     expect(out.length).toBeGreaterThan(0);
     expect(out.every((r) => r.incident.hosts[0]?.name.startsWith('host-29'))).toBe(true);
     expect(ms).toBeLessThan(100);
+  });
+});
+
+describe('live updates and layout', () => {
+  const rows = indexQueue([
+    inc('a', { score: 90 }),
+    inc('b', { score: 80 }),
+    inc('c', { score: 70 }),
+    inc('d', { score: 60 }),
+  ]);
+  const view = { scrollTop: 0, height: 88, rowHeight: 44 };
+
+  it('anchors the selected row while it is on screen, else the first row once scrolled', () => {
+    expect(pickAnchor(rows, view, 'acme/b')).toEqual({ key: 'acme/b', index: 1 });
+    // selected row off screen, list at the top: nothing to hold
+    expect(pickAnchor(rows, view, 'acme/d')).toBeUndefined();
+    expect(pickAnchor(rows, view, undefined)).toBeUndefined();
+    // scrolled by two rows: c is the first row on screen
+    expect(pickAnchor(rows, { ...view, scrollTop: 88 }, undefined)).toEqual({
+      key: 'acme/c',
+      index: 2,
+    });
+    expect(pickAnchor(rows, { ...view, scrollTop: 88 }, 'acme/d')).toEqual({
+      key: 'acme/d',
+      index: 3,
+    });
+  });
+
+  it('finds what a poll brought in and says it in one sentence', () => {
+    const known = new Set(['acme/a', 'acme/b']);
+    const added = arrivals(known, [inc('a'), inc('x', { score: 40 }), inc('b'), inc('y')]);
+    expect(added.map((i) => i.id)).toEqual(['x', 'y']);
+    expect(arrivalMessage([])).toBe('');
+    expect(arrivalMessage([inc('x', { score: 40 })])).toBe('1 new incident: Incident x, score 40');
+    expect(arrivalMessage(added)).toBe('2 new incidents, the highest: Incident y, score 50');
+    // the same id in another tenant is another incident
+    expect(arrivals(known, [inc('a', { tenant: 'other' })])).toHaveLength(1);
+  });
+
+  it('hides columns in the order given until the rest fit', () => {
+    const widths = { score: 64, hosts: 150, alerts: 58, last: 104 };
+    expect(columnsToHide(widths, 2000, 240, ['alerts', 'last'])).toEqual([]);
+    expect(columnsToHide(widths, 600, 240, ['alerts', 'last'])).toEqual(['alerts']);
+    expect(columnsToHide(widths, 500, 240, ['alerts', 'last'])).toEqual(['alerts', 'last']);
+    // nothing left to drop: the rest stays, however narrow
+    expect(columnsToHide(widths, 100, 240, ['alerts', 'last'])).toEqual(['alerts', 'last']);
   });
 });

@@ -156,3 +156,69 @@ export function moveSelection(index: number, delta: number, count: number): numb
   if (index < 0) return delta > 0 ? 0 : count - 1;
   return Math.min(count - 1, Math.max(0, index + delta));
 }
+
+/** An incident's key across tenants (ids are unique within a tenant). */
+export function rowKey(i: Pick<IncidentSummary, 'tenant' | 'id'>): string {
+  return `${i.tenant}/${i.id}`;
+}
+
+/**
+ * The row under the reader's eye in a list of fixed-height rows scrolled to `scrollTop`: the
+ * selected row when it is on screen, else the first row on screen once the list is scrolled, else
+ * none (at the top with nothing selected, arrivals simply appear at the top).
+ */
+export function pickAnchor(
+  rows: readonly QueueRow[],
+  view: { readonly scrollTop: number; readonly height: number; readonly rowHeight: number },
+  selectedKey: string | undefined,
+): { key: string; index: number } | undefined {
+  const first = Math.floor(view.scrollTop / view.rowHeight);
+  const last = Math.floor((view.scrollTop + view.height - 1) / view.rowHeight);
+  if (selectedKey !== undefined) {
+    const i = rows.findIndex((r) => rowKey(r.incident) === selectedKey);
+    if (i >= first && i <= last) return { key: selectedKey, index: i };
+  }
+  const top = rows[first];
+  return view.scrollTop > 0 && top ? { key: rowKey(top.incident), index: first } : undefined;
+}
+
+/** The incidents of `now` that `known` (keys) did not hold: what a poll brought in. */
+export function arrivals(
+  known: ReadonlySet<string>,
+  now: readonly IncidentSummary[],
+): IncidentSummary[] {
+  return now.filter((i) => !known.has(rowKey(i)));
+}
+
+/** What the queue's live region says about arrivals the reader's filter shows. */
+export function arrivalMessage(added: readonly IncidentSummary[]): string {
+  if (added.length === 0) return '';
+  if (added.length === 1) {
+    const i = added[0] as IncidentSummary;
+    return `1 new incident: ${i.title}, score ${i.score}`;
+  }
+  const top = [...added].sort((a, b) => b.score - a.score)[0] as IncidentSummary;
+  return `${added.length} new incidents, the highest: ${top.title}, score ${top.score}`;
+}
+
+/**
+ * The columns to hide so that the fixed-width ones plus `flexMin` for the flexible one fit in
+ * `available` pixels, dropping them in `dropOrder` (first dropped first).
+ */
+export function columnsToHide(
+  widths: Readonly<Record<string, number>>,
+  available: number,
+  flexMin: number,
+  dropOrder: readonly string[],
+): string[] {
+  let used = flexMin + Object.values(widths).reduce((s, w) => s + w, 0);
+  const hide: string[] = [];
+  for (const id of dropOrder) {
+    if (used <= available) break;
+    const w = widths[id];
+    if (w === undefined) continue;
+    hide.push(id);
+    used -= w;
+  }
+  return hide;
+}

@@ -13,6 +13,7 @@ export type Route =
   | { readonly name: 'events' }
   | { readonly name: 'rules' }
   | { readonly name: 'admin' }
+  | { readonly name: 'wall' }
   | { readonly name: 'not_found'; readonly path: string };
 
 const PAGES: ReadonlyMap<string, Route> = new Map<string, Route>([
@@ -22,6 +23,7 @@ const PAGES: ReadonlyMap<string, Route> = new Map<string, Route>([
   ['events', { name: 'events' }],
   ['rules', { name: 'rules' }],
   ['admin', { name: 'admin' }],
+  ['wall', { name: 'wall' }],
 ]);
 
 /** The route a path names. Pure, so it is tested without a browser. */
@@ -49,6 +51,28 @@ export function alertPath(tenant: string, id: string): string {
 }
 
 const listeners = new Set<() => void>();
+
+// After a navigation the new page's heading takes the focus (PageTitle), so a screen reader reads
+// where the user arrived and the keyboard starts from the top of the new page. The first page of a
+// load leaves the focus where the browser put it.
+let focusOnArrival = false;
+if (typeof window !== 'undefined')
+  window.addEventListener('popstate', () => {
+    focusOnArrival = true;
+  });
+
+/** Asks the next page heading to take the focus (navigation does; so does logging in). */
+export function requestPageFocus(): void {
+  focusOnArrival = true;
+}
+
+/** True once per navigation: the page heading that asks first takes the focus. */
+export function takePageFocus(): boolean {
+  const f = focusOnArrival;
+  focusOnArrival = false;
+  return f;
+}
+
 function subscribe(f: () => void): () => void {
   listeners.add(f);
   window.addEventListener('popstate', f);
@@ -63,6 +87,7 @@ export function navigate(to: string, opts: { replace?: boolean } = {}): void {
   if (to === snapshot()) return;
   if (opts.replace) window.history.replaceState(null, '', to);
   else window.history.pushState(null, '', to);
+  focusOnArrival = true;
   window.scrollTo(0, 0);
   for (const f of listeners) f();
 }

@@ -64,5 +64,6 @@ export function navFor(role: Role): NavItem[] {
     { key: 'rules', to: '/rules', label: 'Rules' },
   ];
   if (canAdmin(role)) items.push({ key: 'admin', to: '/admin', label: 'Admin' });
+  items.push({ key: 'wall', to: '/wall', label: 'Wall screen' });
   return items;
 }

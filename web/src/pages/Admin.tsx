@@ -20,7 +20,6 @@ import {
   Text,
   Textarea,
   TextInput,
-  Title,
 } from '@mantine/core';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { notifications } from '@mantine/notifications';
@@ -28,6 +27,7 @@ import { api, ApiError, request } from '../api/client.ts';
 import type { Role } from '../api/types.ts';
 import { useSession } from '../lib/session.tsx';
 import { utc } from '../lib/format.ts';
+import { PageTitle } from '../components/PageTitle.tsx';
 
 const fail = (e: unknown): void => {
   notifications.show({ color: 'red', message: (e as Error).message });
@@ -40,7 +40,7 @@ export default function AdminPage() {
   return (
     <Stack gap="sm">
       <Group justify="space-between">
-        <Title order={2}>Admin</Title>
+        <PageTitle>Admin</PageTitle>
         {session.me.tenants.length > 1 && (
           <Select
             aria-label="Tenant"
@@ -356,7 +356,9 @@ function Keys({ tenant }: { tenant: string }) {
             <Table.Th>Prefix</Table.Th>
             <Table.Th>Created</Table.Th>
             <Table.Th>State</Table.Th>
-            <Table.Th />
+            <Table.Th>
+              <span className="vg-sr-only">Actions</span>
+            </Table.Th>
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>

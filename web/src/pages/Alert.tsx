@@ -35,6 +35,7 @@ import { canManage, isProvider, tenantName, useSession } from '../lib/session.ts
 import { exceptionDraft, type DraftCondition } from '../lib/exception.ts';
 import { utc } from '../lib/format.ts';
 import { LEVEL_COLOR } from '../theme.ts';
+import { PageTitle } from '../components/PageTitle.tsx';
 
 export default function AlertPage({ tenant, id }: { tenant: string; id: string }) {
   const q = useQuery({
@@ -84,9 +85,9 @@ function AlertView({ alert: a }: { alert: AlertWithEvents }) {
       </Breadcrumbs>
       <Group justify="space-between" align="flex-start">
         <div>
-          <Title order={2} data-testid="alert-title">
+          <PageTitle data-testid="alert-title" tab={a.rule.title}>
             {a.rule.title}
-          </Title>
+          </PageTitle>
           <Group gap="xs" mt={4}>
             <Badge color={LEVEL_COLOR[a.level]} variant="light">
               {a.level}
@@ -111,7 +112,7 @@ function AlertView({ alert: a }: { alert: AlertWithEvents }) {
       </Group>
       <RuleCard alert={a} />
       <Card withBorder padding="sm" component="section" aria-label="Events">
-        <Title order={4} mb="xs">
+        <Title order={2} size="h4" mb="xs">
           Events ({a.events.length})
         </Title>
         <Stack gap="md">
@@ -147,7 +148,7 @@ function RuleCard({ alert: a }: { alert: AlertWithEvents }) {
   });
   return (
     <Card withBorder padding="sm" component="section" aria-label="Rule">
-      <Title order={4} mb="xs">
+      <Title order={2} size="h4" mb="xs">
         Rule
       </Title>
       <Table fz="sm" verticalSpacing={3} withRowBorders={false}>

@@ -18,7 +18,6 @@ import {
   TagsInput,
   Text,
   TextInput,
-  Title,
 } from '@mantine/core';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { api } from '../api/client.ts';
@@ -27,6 +26,7 @@ import { navigate, useLocation } from '../lib/router.tsx';
 import { isProvider, useSession } from '../lib/session.tsx';
 import { toCsv } from '../lib/csv.ts';
 import { utc } from '../lib/format.ts';
+import { PageTitle } from '../components/PageTitle.tsx';
 
 const DEFAULT_COLUMNS = ['EventID', 'Image', 'CommandLine', 'TargetUserName', 'IpAddress'];
 
@@ -117,7 +117,7 @@ export default function EventsPage() {
 
   return (
     <Stack gap="sm">
-      <Title order={2}>Event search</Title>
+      <PageTitle>Event search</PageTitle>
       <Card withBorder padding="sm">
         <form
           onSubmit={(e) => {

@@ -53,7 +53,8 @@ import { alertPath, incidentPath, Link, navigate } from '../lib/router.tsx';
 import { canManage, tenantName, useSession } from '../lib/session.tsx';
 import { clockStates, duration, utc } from '../lib/format.ts';
 import { eventSearchPath, KILL_CHAIN, tacticLabel } from '../lib/attack.ts';
-import { HOST_COLOR, LEVEL_COLOR, STATUS_COLOR } from '../theme.ts';
+import { HOST_TEXT_COLOR, LEVEL_COLOR, STATUS_COLOR } from '../theme.ts';
+import { PageTitle } from '../components/PageTitle.tsx';
 
 const LANG_KEY = 'vigil.lang';
 const MAX_ALERTS_LOADED = 60;
@@ -70,7 +71,9 @@ function Section({
   return (
     <Card withBorder padding="sm" component="section" aria-label={title}>
       <Group justify="space-between" mb="xs">
-        <Title order={4}>{title}</Title>
+        <Title order={2} size="h4">
+          {title}
+        </Title>
         {right}
       </Group>
       {children}
@@ -85,12 +88,6 @@ export default function IncidentPage({ tenant, id }: { tenant: string; id: strin
     queryFn: () => api.incident(tenant, id),
     retry: (n, e) => !(e instanceof ApiError && e.status < 500) && n < 1,
   });
-  useEffect(() => {
-    if (q.data) document.title = `${q.data.title} · Vigil`;
-    return () => {
-      document.title = 'Vigil';
-    };
-  }, [q.data]);
   if (q.isPending)
     return (
       <Center p="xl">
@@ -192,9 +189,9 @@ function IncidentView({
         <Group gap="sm" wrap="nowrap" align="center">
           <ScoreBadge score={inc.score} terms={inc.score_terms} size="xl" />
           <div>
-            <Title order={2} data-testid="incident-title">
+            <PageTitle data-testid="incident-title" tab={inc.title}>
               {inc.title}
-            </Title>
+            </PageTitle>
             <Group gap="xs" mt={4}>
               {inc.severity && (
                 <Badge color={LEVEL_COLOR[inc.severity]} variant="light">
@@ -302,8 +299,8 @@ function IncidentView({
         </Group>
       </Card>
 
-      <Grid gap="md">
-        <Grid.Col span={{ base: 12, lg: 7 }}>
+      <div className="vg-layout vg-inc-top">
+        <div className="vg-inc-story">
           <Section
             title="What happened"
             right={
@@ -331,7 +328,7 @@ function IncidentView({
             </Text>
             {inc.next_steps[lang].length > 0 && (
               <>
-                <Title order={5} mt="md" mb={4}>
+                <Title order={3} size="h5" mt="md" mb={4}>
                   {lang === 'en' ? 'What to check next' : '接下來要檢查'}
                 </Title>
                 <List size="sm" spacing={4} lang={lang}>
@@ -343,7 +340,7 @@ function IncidentView({
             )}
             {inc.mitigations.length > 0 && (
               <>
-                <Title order={5} mt="md" mb={4}>
+                <Title order={3} size="h5" mt="md" mb={4}>
                   {lang === 'en' ? 'Recommended mitigations' : '建議的緩解措施'}
                 </Title>
                 <Accordion variant="contained" chevronPosition="left" data-testid="mitigations">
@@ -375,8 +372,8 @@ function IncidentView({
               </>
             )}
           </Section>
-        </Grid.Col>
-        <Grid.Col span={{ base: 12, lg: 5 }}>
+        </div>
+        <div className="vg-inc-side">
           <Stack gap="md">
             <Section title="Hosts">
               <Stack gap={6}>
@@ -392,7 +389,8 @@ function IncidentView({
                     <Badge
                       miw={84}
                       variant="light"
-                      style={{ color: HOST_COLOR[h.state], flex: 'none', overflow: 'visible' }}
+                      color="gray"
+                      style={{ color: HOST_TEXT_COLOR[h.state], flex: 'none', overflow: 'visible' }}
                     >
                       {h.state}
                     </Badge>
@@ -418,7 +416,7 @@ function IncidentView({
                 ))}
               </Stack>
               {inc.source && (
-                <Text size="sm" mt="sm" style={{ overflowWrap: 'anywhere' }}>
+                <Text component="div" size="sm" mt="sm" style={{ overflowWrap: 'anywhere' }}>
                   <Text span c="dimmed">
                     Attack source:{' '}
                   </Text>
@@ -440,7 +438,7 @@ function IncidentView({
                       radius="xs"
                       variant={reached ? 'filled' : 'outline'}
                       color={reached ? 'red' : 'gray'}
-                      opacity={reached ? 1 : 0.45}
+                      {...(reached ? {} : { c: 'dimmed' })}
                       data-reached={reached}
                     >
                       {tacticLabel(t)}
@@ -460,37 +458,39 @@ function IncidentView({
               </Section>
             )}
           </Stack>
-        </Grid.Col>
-      </Grid>
+        </div>
+        <div className="vg-inc-graph">
+          <Section title="Attack graph">
+            <AttackGraph
+              nodes={inc.graph.nodes}
+              edges={inc.graph.edges}
+              hosts={inc.hosts}
+              sourceId={inc.source?.id}
+              patientZero={inc.patient_zero ?? undefined}
+              selected={selectedNode}
+              onSelect={setSelectedNode}
+              height="clamp(480px, 62vh, 900px)"
+              panel={
+                node && (
+                  <NodePanel
+                    incident={inc}
+                    node={node}
+                    eventsById={eventsById}
+                    onClose={() => {
+                      setSelectedNode(undefined);
+                    }}
+                  />
+                )
+              }
+            />
+          </Section>
+        </div>
+      </div>
 
-      <Section title="Attack graph">
-        <AttackGraph
-          nodes={inc.graph.nodes}
-          edges={inc.graph.edges}
-          hosts={inc.hosts}
-          sourceId={inc.source?.id}
-          patientZero={inc.patient_zero ?? undefined}
-          selected={selectedNode}
-          onSelect={setSelectedNode}
-          height={520}
-          panel={
-            node && (
-              <NodePanel
-                incident={inc}
-                node={node}
-                eventsById={eventsById}
-                onClose={() => {
-                  setSelectedNode(undefined);
-                }}
-              />
-            )
-          }
-        />
-      </Section>
-
-      <ProcessTrees incident={inc} onSelect={setSelectedNode} />
-
-      <TimelineSection incident={inc} />
+      <div className="vg-layout vg-pair">
+        <ProcessTrees incident={inc} onSelect={setSelectedNode} />
+        <TimelineSection incident={inc} />
+      </div>
 
       <Grid gap="md">
         <Grid.Col span={{ base: 12, lg: 7 }}>
@@ -812,6 +812,8 @@ const Entities = memo(function Entities({
                 {nodes.slice(0, 30).map((n) => (
                   <Badge
                     key={n.id}
+                    component="button"
+                    type="button"
                     variant="default"
                     size="sm"
                     tt="none"
@@ -920,7 +922,7 @@ function CaseWork({
             <Section title="Evidence">
               <Stack gap={4}>
                 {inc.evidence.map((x, i) => (
-                  <Text key={x.id ?? i} size="sm">
+                  <Text component="div" key={x.id ?? i} size="sm">
                     <Badge size="xs" variant="outline" mr={6}>
                       {x.kind}
                     </Badge>

@@ -18,7 +18,7 @@ export function LoginPage({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   return (
-    <Center h="100%">
+    <Center component="main" h="100%">
       <Paper
         component="form"
         withBorder
@@ -45,7 +45,7 @@ export function LoginPage({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
         }}
       >
         <Stack>
-          <Title order={2} ta="center" lts={2}>
+          <Title order={1} size="h2" ta="center" lts={2}>
             VIGIL
           </Title>
           <TextInput

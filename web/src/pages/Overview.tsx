@@ -3,34 +3,26 @@
  * tenant and receiver (events/s from two readings of the server's counters, last event seen, errors),
  * and the top rules and ATT&CK tactics of the last seven days.
  */
-import { useEffect, useMemo, useRef, useState } from 'react';
-import {
-  Anchor,
-  Badge,
-  Card,
-  Grid,
-  Group,
-  SimpleGrid,
-  Stack,
-  Table,
-  Text,
-  Title,
-} from '@mantine/core';
-import { useQueries, useQuery } from '@tanstack/react-query';
+import { useEffect, useMemo, useRef } from 'react';
+import { Anchor, Badge, Card, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { useQueries } from '@tanstack/react-query';
 import * as echarts from 'echarts/core';
 import { BarChart } from 'echarts/charts';
 import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
 import { api } from '../api/client.ts';
-import { LEVELS, type IncidentSummary } from '../api/types.ts';
+import { LEVELS } from '../api/types.ts';
 import { useIncidentList } from '../lib/incidents.ts';
 import { isOpen } from '../lib/queue.ts';
 import { incidentPath, Link } from '../lib/router.tsx';
 import { isProvider, scopeTenants, tenantName, useSession } from '../lib/session.tsx';
-import { ago, clockStates, duration } from '../lib/format.ts';
+import { ago, duration } from '../lib/format.ts';
+import { clocksNearBreach } from '../lib/board.ts';
 import { tacticIndex, tacticLabel } from '../lib/attack.ts';
-import { parseMetrics, severityBand } from '../lib/overview.ts';
+import { severityBand } from '../lib/overview.ts';
+import { QUIET_MS, useIngestHealth } from '../lib/health.ts';
 import { LEVEL_COLOR } from '../theme.ts';
+import { PageTitle } from '../components/PageTitle.tsx';
 
 echarts.use([BarChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
@@ -119,17 +111,8 @@ export default function OverviewPage() {
     };
   }, [open, session]);
 
-  const slaSoon = useMemo(() => {
-    const rows: { incident: IncidentSummary; clock: string; left: number; breached: boolean }[] =
-      [];
-    for (const i of open) {
-      for (const c of clockStates(i.sla, now)) {
-        if (c.state === 'breached' || c.state === 'due_soon')
-          rows.push({ incident: i, clock: c.name, left: c.left, breached: c.state === 'breached' });
-      }
-    }
-    return rows.sort((a, b) => a.left - b.left).slice(0, 12);
-  }, [open, now]);
+  const near = useMemo(() => clocksNearBreach(open, now), [open, now]);
+  const slaSoon = near.slice(0, 12);
 
   const tactics = useMemo(() => {
     const m = new Map<string, number>();
@@ -159,10 +142,10 @@ export default function OverviewPage() {
     return [...m.values()].sort((a, b) => b.n - a.n).slice(0, 10);
   }, [alerts]);
 
-  const breaches = slaSoon.filter((s) => s.breached).length;
+  const breaches = near.filter((s) => s.overdue).length;
   return (
     <Stack gap="md">
-      <Title order={2}>Overview</Title>
+      <PageTitle>Overview</PageTitle>
       <SimpleGrid cols={{ base: 2, md: 4 }}>
         <Stat label="Open incidents" value={open.length} />
         <Stat
@@ -177,20 +160,22 @@ export default function OverviewPage() {
         />
         <Stat label="SLA breaches" value={breaches} color={breaches > 0 ? 'red' : undefined} />
       </SimpleGrid>
-      <Grid>
-        <Grid.Col span={{ base: 12, lg: 7 }}>
+      <div className="vg-layout vg-ov">
+        <div className="vg-ov-chart">
           <Card withBorder padding="sm" h="100%">
-            <Title order={4}>Open incidents by tenant and severity</Title>
+            <Title order={2} size="h4">
+              Open incidents by tenant and severity
+            </Title>
             <Chart
               option={byTenant.option}
               height={Math.max(160, 60 + byTenant.count * 34)}
               label="Open incidents by tenant and severity"
             />
           </Card>
-        </Grid.Col>
-        <Grid.Col span={{ base: 12, lg: 5 }}>
+        </div>
+        <div className="vg-ov-sla">
           <Card withBorder padding="sm" h="100%">
-            <Title order={4} mb="xs">
+            <Title order={2} size="h4" mb="xs">
               SLA clocks close to breach
             </Title>
             {slaSoon.length === 0 ? (
@@ -205,8 +190,8 @@ export default function OverviewPage() {
                   {slaSoon.map((s) => (
                     <Table.Tr key={`${s.incident.id}-${s.clock}`}>
                       <Table.Td>
-                        <Badge size="xs" color={s.breached ? 'red' : 'orange'} variant="light">
-                          {s.clock} {s.breached ? 'breached' : `${duration(s.left)} left`}
+                        <Badge size="xs" color={s.overdue ? 'red' : 'orange'} variant="light">
+                          {s.clock} {s.overdue ? 'breached' : `${duration(s.left)} left`}
                         </Badge>
                       </Table.Td>
                       <Table.Td>
@@ -224,13 +209,13 @@ export default function OverviewPage() {
               </Table>
             )}
           </Card>
-        </Grid.Col>
-      </Grid>
-      <IngestHealth />
-      <Grid>
-        <Grid.Col span={{ base: 12, lg: 6 }}>
+        </div>
+        <div className="vg-ov-ingest">
+          <IngestHealth />
+        </div>
+        <div className="vg-ov-half">
           <Card withBorder padding="sm" h="100%">
-            <Title order={4} mb="xs">
+            <Title order={2} size="h4" mb="xs">
               Top rules, last 7 days
             </Title>
             <Table fz="sm" verticalSpacing={3}>
@@ -260,10 +245,10 @@ export default function OverviewPage() {
               </Text>
             )}
           </Card>
-        </Grid.Col>
-        <Grid.Col span={{ base: 12, lg: 6 }}>
+        </div>
+        <div className="vg-ov-half">
           <Card withBorder padding="sm" h="100%">
-            <Title order={4} mb="xs">
+            <Title order={2} size="h4" mb="xs">
               ATT&CK tactics reached, last 7 days
             </Title>
             <Chart
@@ -284,82 +269,21 @@ export default function OverviewPage() {
               }}
             />
           </Card>
-        </Grid.Col>
-      </Grid>
+        </div>
+      </div>
     </Stack>
   );
 }
 
-/** Events per tenant and receiver from /metrics (provider users), read twice for a rate. */
+/** Events per tenant and receiver from /metrics (provider users), and each tenant's newest event. */
 function IngestHealth() {
   const session = useSession();
   const provider = isProvider(session.me.user.role);
   const tenants = scopeTenants(session);
-  const metrics = useQuery({
-    queryKey: ['metrics'],
-    enabled: provider,
-    refetchInterval: 15_000,
-    queryFn: async () => {
-      const res = await fetch('/metrics', { credentials: 'same-origin' });
-      if (!res.ok) throw new Error(`metrics: HTTP ${res.status}`);
-      return { at: Date.now(), samples: parseMetrics(await res.text()) };
-    },
-  });
-  const [prev, setPrev] = useState<{ at: number; samples: ReturnType<typeof parseMetrics> }>();
-  const [last, setLast] = useState<typeof prev>();
-  useEffect(() => {
-    if (metrics.data && metrics.data !== last) {
-      setPrev(last);
-      setLast(metrics.data);
-    }
-  }, [metrics.data, last]);
-  const newest = useQueries({
-    queries: tenants.map((t) => ({
-      queryKey: ['newest-event', t.id],
-      queryFn: () => api.events({ tenant: t.id, limit: 1 }),
-      refetchInterval: 30_000,
-    })),
-    combine: (rs) => rs.map((r, i) => ({ tenant: tenants[i]?.id ?? '', event: r.data?.events[0] })),
-  });
-  const rows = useMemo(() => {
-    const out: {
-      tenant: string;
-      receiver: string;
-      total: number;
-      rate?: number;
-      errors: number;
-    }[] = [];
-    if (!last) return out;
-    const errs = new Map<string, number>();
-    for (const s of last.samples)
-      if (s.name === 'vigil_errors_total' && s.labels['tenant'])
-        errs.set(s.labels['tenant'], (errs.get(s.labels['tenant']) ?? 0) + s.value);
-    for (const s of last.samples) {
-      if (s.name !== 'vigil_events_in_total') continue;
-      const tenant = s.labels['tenant'] ?? '';
-      if (!tenants.some((t) => t.id === tenant)) continue;
-      const receiver = s.labels['receiver'] ?? '';
-      const before = prev?.samples.find(
-        (p) =>
-          p.name === s.name && p.labels['tenant'] === tenant && p.labels['receiver'] === receiver,
-      );
-      const rate =
-        prev && before ? (s.value - before.value) / ((last.at - prev.at) / 1000) : undefined;
-      out.push({
-        tenant,
-        receiver,
-        total: s.value,
-        ...(rate === undefined ? {} : { rate }),
-        errors: errs.get(tenant) ?? 0,
-      });
-    }
-    return out.sort(
-      (a, b) => a.tenant.localeCompare(b.tenant) || a.receiver.localeCompare(b.receiver),
-    );
-  }, [last, prev, tenants]);
+  const { newest, rates: rows } = useIngestHealth(tenants, provider);
   return (
-    <Card withBorder padding="sm">
-      <Title order={4} mb="xs">
+    <Card withBorder padding="sm" h="100%" component="section" aria-labelledby="ov-ingest">
+      <Title order={2} size="h4" mb="xs" id="ov-ingest">
         Ingest health
       </Title>
       <Group align="flex-start" grow>
@@ -373,12 +297,12 @@ function IngestHealth() {
           <Table.Tbody>
             {newest.map((n) => {
               const at = n.event ? Date.parse(n.event.received_at) : NaN;
-              const stale = !Number.isFinite(at) || Date.now() - at > 3_600_000;
+              const stale = !Number.isFinite(at) || Date.now() - at > QUIET_MS;
               return (
                 <Table.Tr key={n.tenant}>
                   <Table.Td>{tenantName(session, n.tenant)}</Table.Td>
                   <Table.Td>
-                    <Text size="sm" {...(stale ? { c: 'orange' } : {})}>
+                    <Text size="sm" {...(stale ? { c: 'orange.4' } : {})}>
                       {n.event
                         ? `${ago(at)} (${n.event.host ?? '—'}, ${n.event.receiver})`
                         : 'never'}
@@ -407,7 +331,7 @@ function IngestHealth() {
                   <Table.Td>{r.receiver}</Table.Td>
                   <Table.Td ta="right">{r.total}</Table.Td>
                   <Table.Td ta="right">{r.rate === undefined ? '…' : r.rate.toFixed(1)}</Table.Td>
-                  <Table.Td ta="right" {...(r.errors > 0 ? { c: 'red' } : {})}>
+                  <Table.Td ta="right" {...(r.errors > 0 ? { c: 'red.4' } : {})}>
                     {r.errors}
                   </Table.Td>
                 </Table.Tr>

@@ -1,7 +1,8 @@
 /**
  * The incident queue: every incident in scope, highest score first, virtualised so that 10,000 rows
  * scroll and filter at once. Keyboard: j/k move, enter opens, a assigns, s sets the status, x selects,
- * / searches. New incidents from polling keep the row under the reader's eye where it was.
+ * / searches. Incidents a poll brings in keep the row under the reader's eye where it was on screen;
+ * they are counted ("N new", which scrolls up to them) and announced in a live region.
  */
 import {
   useCallback,
@@ -12,18 +13,7 @@ import {
   useRef,
   useState,
 } from 'react';
-import {
-  Alert,
-  Button,
-  Group,
-  Loader,
-  Paper,
-  Select,
-  Stack,
-  Text,
-  TextInput,
-  Title,
-} from '@mantine/core';
+import { Alert, Button, Group, Loader, Paper, Select, Stack, Text, TextInput } from '@mantine/core';
 import {
   createColumnHelper,
   flexRender,
@@ -40,11 +30,16 @@ import { AssignDialog, STATUS_LABEL, StatusDialog } from '../components/CaseDial
 import { ScoreExplanation } from '../components/Score.tsx';
 import { explain, useIncidentList, useUpdateIncidents } from '../lib/incidents.ts';
 import {
+  arrivalMessage,
+  arrivals,
+  columnsToHide,
   filterFromSearch,
   filterQueue,
   filterToSearch,
   indexQueue,
   moveSelection,
+  pickAnchor,
+  rowKey,
   type QueueFilter,
   type QueueRow,
 } from '../lib/queue.ts';
@@ -52,10 +47,19 @@ import { incidentPath, navigate, useLocation } from '../lib/router.tsx';
 import { canManage, isProvider, scopeTenants, tenantName, useSession } from '../lib/session.tsx';
 import { ago, slaState } from '../lib/format.ts';
 import { HOST_COLOR, LEVEL_COLOR, scoreColor, STATUS_COLOR } from '../theme.ts';
+import { PageTitle } from '../components/PageTitle.tsx';
 
 const ROW_HEIGHT = 44;
+/** The narrowest the title column gets before other columns make way. */
+const TITLE_MIN = 240;
+/** Columns that make way on a narrow screen, the first first. */
+const DROP_ORDER = ['alerts', 'last', 'assignee'];
 
 const col = createColumnHelper<QueueRow>();
+
+/** The DOM id of an incident's row (the grid's active descendant). */
+const rowDomId = (i: Pick<IncidentSummary, 'tenant' | 'id'>): string =>
+  `row-${i.tenant}-${i.id}`.replace(/[^A-Za-z0-9_-]/g, '_');
 
 /** True when a key press belongs to a text field, a menu or a dialog rather than to the queue. */
 function typing(e: KeyboardEvent): boolean {
@@ -100,8 +104,10 @@ export function QueuePage() {
   const [selectedId, setSelectedId] = useState<string>();
   const [checked, setChecked] = useState<ReadonlySet<string>>(new Set());
   const [dialog, setDialog] = useState<'assign' | 'status'>();
+  const [said, setSaid] = useState('');
   const selectedIndex = useMemo(
-    () => (selectedId === undefined ? -1 : rows.findIndex((r) => r.incident.id === selectedId)),
+    () =>
+      selectedId === undefined ? -1 : rows.findIndex((r) => rowKey(r.incident) === selectedId),
     [rows, selectedId],
   );
   const selected = selectedIndex >= 0 ? rows[selectedIndex]?.incident : undefined;
@@ -116,6 +122,29 @@ export function QueuePage() {
     setScoreTip(undefined);
   }, []);
 
+  // The grid's width decides which columns fit (1280×800 shows them without scrolling sideways) and
+  // how much room the hosts get on a wide screen.
+  const gridRef = useRef<HTMLDivElement>(null);
+  const [gridWidth, setGridWidth] = useState(0);
+  useLayoutEffect(() => {
+    const el = gridRef.current;
+    if (!el) return;
+    const measure = (): void => {
+      setGridWidth(el.clientWidth);
+    };
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    return () => {
+      ro.disconnect();
+    };
+  }, []);
+  const wide = gridWidth >= 1800;
+  const hostsShown = wide ? 4 : 2;
+
+  // Incidents a poll brought in that the reader has not scrolled up to yet.
+  const [fresh, setFresh] = useState<ReadonlySet<string>>(new Set());
+
   // Cells are plain elements with classes (app.css), not Mantine components: a row is drawn on every
   // scroll step and filter change, and at 10,000 incidents that cost is the queue's budget.
   const columns = useMemo(() => {
@@ -125,20 +154,20 @@ export function QueuePage() {
         col.display({
           id: 'check',
           size: 36,
-          header: () => null,
+          header: () => <span className="vg-sr-only">Selected</span>,
           cell: ({ row }) => (
             <input
               type="checkbox"
               className="vg-check"
               aria-label={`Select ${row.original.incident.title}`}
-              checked={checked.has(row.original.incident.id)}
+              checked={checked.has(rowKey(row.original.incident))}
               onClick={(e) => {
                 e.stopPropagation();
               }}
               onChange={() => {
                 setChecked((old) => {
                   const next = new Set(old);
-                  const id = row.original.incident.id;
+                  const id = rowKey(row.original.incident);
                   if (next.has(id)) next.delete(id);
                   else next.add(id);
                   return next;
@@ -197,19 +226,22 @@ export function QueuePage() {
         cell: ({ row }) => {
           const inc = row.original.incident;
           return (
-            <a
-              href={incidentPath(inc.tenant, inc.id)}
-              className="vg-title"
-              title={inc.title}
-              tabIndex={-1}
-              onClick={(e) => {
-                if (e.button !== 0 || e.metaKey || e.ctrlKey) return;
-                e.preventDefault();
-                navigate(incidentPath(inc.tenant, inc.id));
-              }}
-            >
-              {inc.title}
-            </a>
+            <>
+              {fresh.has(rowKey(inc)) && <span className="vg-new">new</span>}
+              <a
+                href={incidentPath(inc.tenant, inc.id)}
+                className="vg-title"
+                title={inc.title}
+                tabIndex={-1}
+                onClick={(e) => {
+                  if (e.button !== 0 || e.metaKey || e.ctrlKey) return;
+                  e.preventDefault();
+                  navigate(incidentPath(inc.tenant, inc.id));
+                }}
+              >
+                {inc.title}
+              </a>
+            </>
           );
         },
       }),
@@ -219,7 +251,7 @@ export function QueuePage() {
         col.display({
           id: 'tenant',
           header: 'Tenant',
-          size: 130,
+          size: wide ? 200 : 120,
           cell: ({ row }) => tenantName(session, row.original.incident.tenant),
         }),
       );
@@ -227,7 +259,7 @@ export function QueuePage() {
       col.display({
         id: 'status',
         header: 'Status',
-        size: 116,
+        size: 110,
         cell: ({ row }) => {
           const st = row.original.incident.status;
           return (
@@ -241,27 +273,27 @@ export function QueuePage() {
       col.display({
         id: 'assignee',
         header: 'Assignee',
-        size: 104,
+        size: wide ? 150 : 104,
         cell: ({ row }) => row.original.incident.assignee ?? <span className="vg-dim">—</span>,
       }),
       col.display({
         id: 'hosts',
         header: 'Hosts',
-        size: 170,
+        size: wide ? 520 : 150,
         cell: ({ row }) => {
           const hosts = row.original.incident.hosts;
           return (
             <span title={hosts.map((h) => `${h.name} (${h.state})`).join(', ')}>
-              {hosts.slice(0, 2).map((h, i) => (
+              {hosts.slice(0, hostsShown).map((h, i) => (
                 <span key={h.name}>
                   {i > 0 ? ', ' : ''}
-                  <span style={{ color: HOST_COLOR[h.state] }} aria-label={h.state}>
+                  <span style={{ color: HOST_COLOR[h.state] }} aria-hidden="true">
                     ●
-                  </span>{' '}
-                  {h.name}
+                  </span>
+                  <span className="vg-sr-only">{h.state}</span> {h.name}
                 </span>
               ))}
-              {hosts.length > 2 ? ` +${hosts.length - 2}` : ''}
+              {hosts.length > hostsShown ? ` +${hosts.length - hostsShown}` : ''}
             </span>
           );
         },
@@ -299,7 +331,16 @@ export function QueuePage() {
       }),
     );
     return cols;
-  }, [manage, provider, checked, session, showScore, hideScore]);
+  }, [manage, provider, checked, session, showScore, hideScore, fresh, wide, hostsShown]);
+
+  const hidden = useMemo(() => {
+    if (gridWidth === 0) return {};
+    const widths: Record<string, number> = {};
+    for (const c of columns) if (c.id && c.id !== 'title') widths[c.id] = c.size ?? 100;
+    // the scroll bar of the rows takes its share
+    const off = columnsToHide(widths, gridWidth - 18, TITLE_MIN, DROP_ORDER);
+    return Object.fromEntries(off.map((id) => [id, false]));
+  }, [columns, gridWidth]);
 
   const scroller = useRef<HTMLDivElement>(null);
   const virtual = useVirtualizer({
@@ -317,30 +358,90 @@ export function QueuePage() {
   const table = useReactTable({
     data: windowRows,
     columns,
+    state: { columnVisibility: hidden },
     getCoreRowModel: getCoreRowModel(),
-    getRowId: (r) => `${r.incident.tenant}/${r.incident.id}`,
+    getRowId: (r) => rowKey(r.incident),
   });
   const tableRows = table.getRowModel().rows;
 
-  // Keep the first visible row in place when a poll inserts incidents above it.
-  const anchor = useRef<{ id: string; index: number } | undefined>(undefined);
+  // Arrivals: once the scope's list has loaded, incidents a later poll adds are new. They are marked,
+  // counted and announced (only those the reader's filter shows).
+  const known = useRef<{ scope: string | undefined; keys: Set<string> } | undefined>(undefined);
+  useEffect(() => {
+    if (list.loading) return;
+    const keys = new Set(list.incidents.map(rowKey));
+    const before = known.current;
+    known.current = { scope: session.scope, keys };
+    if (!before || before.scope !== session.scope) {
+      setFresh(new Set());
+      return;
+    }
+    const added = arrivals(before.keys, list.incidents);
+    if (added.length === 0) return;
+    const shown = filterQueue(indexQueue(added), filter, me.user.name).map((r) => r.incident);
+    if (shown.length === 0) return;
+    setFresh((old) => new Set([...old, ...shown.map(rowKey)]));
+    setSaid(arrivalMessage(shown));
+  }, [list.incidents, list.loading, session.scope, filter, me.user.name]);
+  const freshShown = useMemo(
+    () => (fresh.size === 0 ? 0 : rows.filter((r) => fresh.has(rowKey(r.incident))).length),
+    [rows, fresh],
+  );
+
+  // Hold the row under the reader's eye (the selected row if on screen, else the first row once
+  // scrolled) where it was when a poll reorders the rows above it. A short list gets room below its
+  // last row (`slack`) so that it can scroll by the rows that arrived above.
+  const selectedRef = useRef(selectedId);
+  selectedRef.current = selectedId;
+  const inner = useRef<HTMLDivElement>(null);
+  const [slack, setSlack] = useState(0);
+  const shape = useRef<{ rows: readonly QueueRow[]; filter: QueueFilter }>({
+    rows,
+    filter: deferredFilter,
+  });
+  useLayoutEffect(() => {
+    const before = shape.current;
+    shape.current = { rows, filter: deferredFilter };
+    const el = scroller.current;
+    if (!el || before.rows === rows || before.filter !== deferredFilter) return;
+    const a = pickAnchor(
+      before.rows,
+      { scrollTop: el.scrollTop, height: el.clientHeight, rowHeight: ROW_HEIGHT },
+      selectedRef.current,
+    );
+    if (!a) return;
+    const now = rows.findIndex((r) => rowKey(r.incident) === a.key);
+    if (now < 0 || now === a.index) return;
+    const target = Math.max(0, el.scrollTop + (now - a.index) * ROW_HEIGHT);
+    const total = rows.length * ROW_HEIGHT;
+    const room = Math.max(0, target + el.clientHeight - total);
+    if (inner.current) inner.current.style.height = `${total + room}px`;
+    setSlack(room);
+    el.scrollTop = target;
+  }, [rows, deferredFilter]);
+
+  const scrollToNew = (): void => {
+    const first = rows.findIndex((r) => fresh.has(rowKey(r.incident)));
+    setFresh(new Set());
+    setSlack(0);
+    if (scroller.current) scroller.current.scrollTop = 0;
+    if (first >= 0) {
+      const r = rows[first];
+      if (r) setSelectedId(rowKey(r.incident));
+    }
+    gridRef.current?.focus({ preventScroll: true });
+  };
   const onScroll = (): void => {
     const el = scroller.current;
     if (!el) return;
-    const index = Math.floor(el.scrollTop / ROW_HEIGHT);
-    const r = rows[index];
-    anchor.current = r && el.scrollTop > 0 ? { id: r.incident.id, index } : undefined;
-  };
-  useLayoutEffect(() => {
-    const a = anchor.current;
-    const el = scroller.current;
-    if (!a || !el) return;
-    const now = rows.findIndex((r) => r.incident.id === a.id);
-    if (now >= 0 && now !== a.index) {
-      el.scrollTop += (now - a.index) * ROW_HEIGHT;
-      anchor.current = { id: a.id, index: now };
+    // Back at the top, the reader sees what arrived; the room below is no longer needed.
+    if (el.scrollTop === 0) {
+      if (fresh.size > 0) setFresh(new Set());
+      if (slack > 0) setSlack(0);
+    } else if (slack > 0 && el.scrollTop + el.clientHeight <= rows.length * ROW_HEIGHT) {
+      setSlack(0);
     }
-  }, [rows]);
+  };
 
   useEffect(() => {
     performance.mark('vigil:queue:rendered');
@@ -350,8 +451,11 @@ export function QueuePage() {
     (index: number) => {
       const r = rows[index];
       if (!r) return;
-      setSelectedId(r.incident.id);
+      setSelectedId(rowKey(r.incident));
       virtual.scrollToIndex(index, { align: 'auto' });
+      // The grid holds the focus while the selection moves, so a screen reader reads each row.
+      const grid = gridRef.current;
+      if (grid && !grid.contains(document.activeElement)) grid.focus({ preventScroll: true });
     },
     [rows, virtual],
   );
@@ -359,7 +463,7 @@ export function QueuePage() {
   const searchBox = useRef<HTMLInputElement>(null);
   const targets = useCallback((): IncidentSummary[] => {
     if (checked.size > 0)
-      return rows.filter((r) => checked.has(r.incident.id)).map((r) => r.incident);
+      return rows.filter((r) => checked.has(rowKey(r.incident))).map((r) => r.incident);
     return selected ? [selected] : [];
   }, [checked, rows, selected]);
 
@@ -378,7 +482,7 @@ export function QueuePage() {
           select(moveSelection(selectedIndex, -1, rows.length));
           break;
         case 'Enter':
-          if (selected) {
+          if (selected && !(e.target instanceof HTMLButtonElement)) {
             e.preventDefault();
             navigate(incidentPath(selected.tenant, selected.id));
           }
@@ -398,10 +502,11 @@ export function QueuePage() {
         case 'x':
           if (manage && selected) {
             e.preventDefault();
+            const k = rowKey(selected);
             setChecked((old) => {
               const next = new Set(old);
-              if (next.has(selected.id)) next.delete(selected.id);
-              else next.add(selected.id);
+              if (next.has(k)) next.delete(k);
+              else next.add(k);
               return next;
             });
           }
@@ -417,6 +522,21 @@ export function QueuePage() {
       window.removeEventListener('keydown', key);
     };
   }, [rows.length, selectedIndex, selected, select, dialog, manage, targets]);
+
+  // The live region also says what the selection holds, for bulk work by keyboard.
+  const checkedCount = checked.size;
+  const firstCheck = useRef(true);
+  useEffect(() => {
+    if (firstCheck.current) {
+      firstCheck.current = false;
+      return;
+    }
+    setSaid(
+      checkedCount === 0
+        ? 'Selection cleared'
+        : `${checkedCount} incident${checkedCount === 1 ? '' : 's'} selected`,
+    );
+  }, [checkedCount]);
 
   const knownAssignees = useMemo(
     () =>
@@ -459,7 +579,7 @@ export function QueuePage() {
     }
   };
 
-  const headers = table.getFlatHeaders();
+  const headers = table.getHeaderGroups()[0]?.headers ?? [];
   const open = list.incidents.filter(
     (i) => !['resolved', 'false_positive', 'benign'].includes(i.status),
   ).length;
@@ -467,8 +587,8 @@ export function QueuePage() {
   return (
     <Stack gap="sm" h="calc(100vh - 52px - 2 * var(--mantine-spacing-md))">
       <Group justify="space-between" wrap="nowrap">
-        <Title order={2}>Incidents</Title>
-        <Text size="sm" c="dimmed" aria-live="polite">
+        <PageTitle>Incidents</PageTitle>
+        <Text size="sm" c="dimmed" aria-live="polite" data-testid="queue-count">
           {list.loading
             ? `loading… ${list.incidents.length}${list.total === undefined ? '' : ` of ${list.total}`}`
             : `${rows.length} shown · ${open} open · ${list.incidents.length} in scope`}
@@ -478,7 +598,7 @@ export function QueuePage() {
         <TextInput
           ref={searchBox}
           size="xs"
-          w={220}
+          w={200}
           placeholder="Search  ( / )"
           aria-label="Search incidents"
           value={filter.text ?? ''}
@@ -492,7 +612,7 @@ export function QueuePage() {
         {provider && tenants.length > 1 && (
           <Select
             size="xs"
-            w={170}
+            w={150}
             aria-label="Tenant"
             placeholder="Any tenant"
             clearable
@@ -505,7 +625,7 @@ export function QueuePage() {
         )}
         <Select
           size="xs"
-          w={150}
+          w={130}
           aria-label="Status"
           allowDeselect={false}
           value={filter.status}
@@ -532,7 +652,7 @@ export function QueuePage() {
         />
         <Select
           size="xs"
-          w={150}
+          w={130}
           aria-label="Assignee"
           placeholder="Anyone"
           clearable
@@ -551,7 +671,7 @@ export function QueuePage() {
         />
         <Select
           size="xs"
-          w={130}
+          w={120}
           aria-label="Technique"
           placeholder="Technique"
           clearable
@@ -564,7 +684,7 @@ export function QueuePage() {
         />
         <TextInput
           size="xs"
-          w={140}
+          w={120}
           placeholder="Host"
           aria-label="Host"
           value={filter.host ?? ''}
@@ -573,7 +693,7 @@ export function QueuePage() {
           }}
         />
         {manage && checked.size > 0 && (
-          <Group gap={6} ml="auto">
+          <Group gap={6} ml="auto" role="group" aria-label="Selected incidents">
             <Text size="sm">{checked.size} selected</Text>
             <Button
               size="xs"
@@ -617,114 +737,115 @@ export function QueuePage() {
           {list.error}
         </Alert>
       )}
-      <div
-        role="grid"
-        aria-label="Incident queue"
-        aria-rowcount={rows.length}
-        aria-activedescendant={selected ? `row-${selected.id}` : undefined}
-        tabIndex={0}
-        style={{
-          flex: 1,
-          minHeight: 0,
-          display: 'flex',
-          flexDirection: 'column',
-          border: '1px solid var(--mantine-color-dark-4)',
-          borderRadius: 4,
-        }}
-      >
+      <div role="status" aria-live="polite" className="vg-sr-only" data-testid="queue-announce">
+        {said}
+      </div>
+      <div style={{ flex: 1, minHeight: 0, position: 'relative', display: 'flex' }}>
         <div
-          role="row"
-          className="vg-row"
-          style={{
-            height: 34,
-            cursor: 'default',
-            background: 'var(--mantine-color-dark-7)',
-            flex: 'none',
-            contain: 'none',
-          }}
+          ref={gridRef}
+          role="grid"
+          aria-label="Incident queue"
+          aria-rowcount={rows.length + 1}
+          aria-activedescendant={selected ? rowDomId(selected) : undefined}
+          tabIndex={0}
+          className="vg-grid"
         >
-          {headers.map((h) => (
-            <div
-              key={h.id}
-              role="columnheader"
-              className="vg-cell"
-              style={
-                h.column.id === 'title'
-                  ? { flex: 1, minWidth: 160 }
-                  : { width: h.column.getSize(), flex: 'none' }
-              }
-            >
-              <Text size="xs" fw={700} c="dimmed" tt="uppercase">
-                {flexRender(h.column.columnDef.header, h.getContext())}
-              </Text>
+          <div role="rowgroup" style={{ flex: 'none' }}>
+            <div role="row" aria-rowindex={1} className="vg-row vg-head">
+              {headers.map((h) => (
+                <div
+                  key={h.id}
+                  role="columnheader"
+                  className="vg-cell"
+                  style={
+                    h.column.id === 'title'
+                      ? { flex: 1, minWidth: TITLE_MIN }
+                      : { width: h.column.getSize(), flex: 'none' }
+                  }
+                >
+                  {flexRender(h.column.columnDef.header, h.getContext())}
+                </div>
+              ))}
             </div>
-          ))}
+          </div>
+          <div
+            ref={scroller}
+            role="rowgroup"
+            onScroll={onScroll}
+            style={{ flex: 1, overflow: 'auto' }}
+            data-testid="queue-scroller"
+          >
+            {list.loading && list.incidents.length === 0 ? (
+              <Group p="md" role="row">
+                <Loader size="sm" role="gridcell" aria-label="Loading incidents" />
+              </Group>
+            ) : rows.length === 0 ? (
+              <div role="row">
+                <Text p="md" c="dimmed" role="gridcell">
+                  No incident matches.
+                </Text>
+              </div>
+            ) : (
+              <div
+                ref={inner}
+                style={{ height: virtual.getTotalSize() + slack, position: 'relative' }}
+              >
+                {items.map((v, k) => {
+                  const row = tableRows[k];
+                  if (!row) return null;
+                  const inc = row.original.incident;
+                  const key = rowKey(inc);
+                  const isSel = key === selectedId;
+                  return (
+                    <div
+                      key={row.id}
+                      id={rowDomId(inc)}
+                      role="row"
+                      aria-rowindex={v.index + 2}
+                      aria-selected={isSel}
+                      className={fresh.has(key) ? 'vg-row vg-row-new' : 'vg-row'}
+                      data-incident={inc.id}
+                      style={{
+                        position: 'absolute',
+                        top: 0,
+                        left: 0,
+                        right: 0,
+                        height: ROW_HEIGHT,
+                        transform: `translateY(${v.start}px)`,
+                      }}
+                      onClick={() => {
+                        setSelectedId(key);
+                      }}
+                      onDoubleClick={() => {
+                        navigate(incidentPath(inc.tenant, inc.id));
+                      }}
+                    >
+                      {row.getVisibleCells().map((c) => (
+                        <div
+                          key={c.id}
+                          role={c.column.id === 'title' ? 'rowheader' : 'gridcell'}
+                          className="vg-cell"
+                          style={
+                            c.column.id === 'title'
+                              ? { flex: 1, minWidth: TITLE_MIN }
+                              : { width: c.column.getSize(), flex: 'none' }
+                          }
+                        >
+                          {flexRender(c.column.columnDef.cell, c.getContext())}
+                        </div>
+                      ))}
+                    </div>
+                  );
+                })}
+              </div>
+            )}
+          </div>
         </div>
-        <div
-          ref={scroller}
-          onScroll={onScroll}
-          style={{ flex: 1, overflow: 'auto' }}
-          data-testid="queue-scroller"
-        >
-          {list.loading && list.incidents.length === 0 ? (
-            <Group p="md">
-              <Loader size="sm" /> <Text size="sm">Loading incidents…</Text>
-            </Group>
-          ) : rows.length === 0 ? (
-            <Text p="md" c="dimmed">
-              No incident matches.
-            </Text>
-          ) : (
-            <div style={{ height: virtual.getTotalSize(), position: 'relative' }}>
-              {items.map((v, k) => {
-                const row = tableRows[k];
-                if (!row) return null;
-                const inc = row.original.incident;
-                const isSel = inc.id === selectedId;
-                return (
-                  <div
-                    key={row.id}
-                    id={`row-${inc.id}`}
-                    role="row"
-                    aria-rowindex={v.index + 1}
-                    aria-selected={isSel}
-                    className="vg-row"
-                    data-incident={inc.id}
-                    style={{
-                      position: 'absolute',
-                      top: 0,
-                      left: 0,
-                      right: 0,
-                      height: ROW_HEIGHT,
-                      transform: `translateY(${v.start}px)`,
-                    }}
-                    onClick={() => {
-                      setSelectedId(inc.id);
-                    }}
-                    onDoubleClick={() => {
-                      navigate(incidentPath(inc.tenant, inc.id));
-                    }}
-                  >
-                    {row.getVisibleCells().map((c) => (
-                      <div
-                        key={c.id}
-                        role="gridcell"
-                        className="vg-cell"
-                        style={
-                          c.column.id === 'title'
-                            ? { flex: 1, minWidth: 160 }
-                            : { width: c.column.getSize(), flex: 'none' }
-                        }
-                      >
-                        {flexRender(c.column.columnDef.cell, c.getContext())}
-                      </div>
-                    ))}
-                  </div>
-                );
-              })}
-            </div>
-          )}
-        </div>
+        {freshShown > 0 && (
+          <button type="button" className="vg-new-pill" onClick={scrollToNew}>
+            ↑ {freshShown} new
+          </button>
+        )}
       </div>
       {scoreTip?.incident.score_terms && (
         <Paper

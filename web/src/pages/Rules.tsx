@@ -20,7 +20,6 @@ import {
   Text,
   Textarea,
   TextInput,
-  Title,
   Tooltip,
 } from '@mantine/core';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
@@ -32,6 +31,7 @@ import { canManage, useSession } from '../lib/session.tsx';
 import { ruleMatrix } from '../lib/matrix.ts';
 import { utc } from '../lib/format.ts';
 import { LEVEL_COLOR } from '../theme.ts';
+import { PageTitle } from '../components/PageTitle.tsx';
 
 const PAGE = 100;
 
@@ -47,7 +47,7 @@ export default function RulesPage() {
   return (
     <Stack gap="sm">
       <Group justify="space-between">
-        <Title order={2}>Rules</Title>
+        <PageTitle>Rules</PageTitle>
         {session.me.tenants.length > 1 && (
           <Select
             aria-label="Tenant"
@@ -96,8 +96,14 @@ export default function RulesPage() {
 function Matrix({ rules }: { rules: readonly RuleListing[] }) {
   const m = useMemo(() => ruleMatrix(rules.filter((r) => r.enabled)), [rules]);
   return (
-    <ScrollArea>
-      <Group align="flex-start" gap={6} wrap="nowrap" aria-label="ATT&CK matrix of enabled rules">
+    <ScrollArea
+      viewportProps={{
+        tabIndex: 0,
+        role: 'region',
+        'aria-label': 'ATT&CK matrix of enabled rules',
+      }}
+    >
+      <Group align="flex-start" gap={6} wrap="nowrap">
         {KILL_CHAIN.map((t) => {
           const cells = m.get(t) ?? [];
           return (
@@ -381,7 +387,11 @@ function Exceptions({ tenant, manage }: { tenant: string; manage: boolean }) {
           <Table.Th>Author</Table.Th>
           <Table.Th>Expires</Table.Th>
           <Table.Th>Hits</Table.Th>
-          {manage && <Table.Th />}
+          {manage && (
+            <Table.Th>
+              <span className="vg-sr-only">Actions</span>
+            </Table.Th>
+          )}
         </Table.Tr>
       </Table.Thead>
       <Table.Tbody>

@@ -61,6 +61,15 @@ function fixture(): { events: NewEvent[]; alerts: Alert[] } {
   return { events, alerts };
 }
 
+let now = T0 + 11 * HOUR;
+const DEFAULT_TEST_OPTS = {
+  maxAlerts: 1000,
+  lookbackMs: 7 * 24 * HOUR,
+  duty: 1,
+  minIntervalMs: 0,
+  now: () => (now += 1000),
+};
+
 let stores: SqliteStore[] = [];
 afterEach(async () => {
   for (const s of stores) await s.close();
@@ -76,14 +85,7 @@ async function setup(): Promise<{
   stores.push(store);
   const { events } = fixture();
   const stored = [...(await store.appendEvents(events))];
-  let now = T0 + 11 * HOUR;
-  const builder = new IncidentBuilder(store, {
-    maxAlerts: 1000,
-    lookbackMs: 7 * 24 * HOUR,
-    duty: 1,
-    minIntervalMs: 0,
-    now: () => (now += 1000),
-  });
+  const builder = new IncidentBuilder(store, { ...DEFAULT_TEST_OPTS });
   return { store, builder, stored };
 }
 
@@ -256,5 +258,34 @@ describe('incident builder', () => {
     expect(m.get(big)).toEqual(['a1', 'a2', 'a4']);
     expect(m.has(small)).toBe(false);
     expect((await r.store.getIncident('t1', small))?.case.mergedInto).toBe(big);
+  });
+  it('keeps alerts analysts merged in with their incident, however old they are', async () => {
+    const { alerts } = fixture();
+    const [a1] = alerts as [Alert];
+    const { store, builder, stored } = await setup();
+    // An alert eight days before the others: past the builder's seven-day lookback once they arrive.
+    const [old] = await store.appendEvents([event('e0', 'ws-01', T0 - 8 * 24 * HOUR)]);
+    const a0 = alert('a0', old as NewEvent);
+    await store.insertAlerts([a0]);
+    await builder.add([a0], [...stored, old as StoredEvent]);
+    await builder.build();
+    await store.insertAlerts([a1]);
+    await builder.add([a1], stored);
+    await builder.build();
+    const before = await membership(store);
+    expect(sets(before)).toEqual(['a0', 'a1']);
+    const recent = [...before].find(([, v]) => v[0] === 'a1')?.[0] ?? '';
+    const older = [...before].find(([, v]) => v[0] === 'a0')?.[0] ?? '';
+
+    // What POST …/incidents/merge does: pin every alert to the survivor, retire the other, regroup.
+    await store.pinAlerts('t1', recent, ['a0', 'a1']);
+    await store.retireIncident('t1', older, recent, T0 + 12 * HOUR);
+    // A builder that starts afresh (a restarted server) must keep the merge as well.
+    for (const b of [builder, new IncidentBuilder(store, { ...DEFAULT_TEST_OPTS })]) {
+      b.invalidate('t1');
+      await b.build('t1');
+      expect([...(await membership(store))]).toEqual([[recent, ['a0', 'a1']]]);
+      expect((await store.getIncident('t1', recent))?.record?.alertCount).toBe(2);
+    }
   });
 });

@@ -208,6 +208,12 @@ export class IncidentBuilder {
       cursor = page.next;
       if (cursor === undefined) done = true;
     }
+    // Alerts analysts pinned (merged or split) stay with their incident whatever their age.
+    for (const id of st.pins.keys()) {
+      if (st.alerts.has(id)) continue;
+      const pinned = await this.store.getAlert(tenant, id);
+      if (pinned) st.alerts.set(id, pinned);
+    }
     const ids = [...st.alerts.keys()];
     for (const [a, i] of await this.store.incidentsOfAlerts(tenant, ids)) st.mapping.set(a, i);
     for (const id of ids) if (!st.mapping.has(id)) st.fresh.add(id);
@@ -228,7 +234,7 @@ export class IncidentBuilder {
 
   /**
    * Drops the oldest alerts past the bounds, and events no kept alert needs. Alerts not yet in an incident
-   * stay until they are (an old alert arriving late still gets one).
+   * stay until they are (an old alert arriving late still gets one), and pinned ones stay for good.
    */
   #prune(st: TenantState): void {
     const sorted = [...st.alerts.values()].sort(byTimeThenId);
@@ -237,7 +243,7 @@ export class IncidentBuilder {
     let dropped = false;
     for (const a of sorted) {
       if (size <= this.opts.maxAlerts && a.ts >= newest - this.opts.lookbackMs) break;
-      if (st.fresh.has(a.id)) continue;
+      if (st.fresh.has(a.id) || st.pins.has(a.id)) continue;
       st.alerts.delete(a.id);
       st.entities.delete(a.id);
       st.mapping.delete(a.id);

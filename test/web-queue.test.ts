@@ -190,6 +190,10 @@ describe.skipIf(!present && !required)('the queue under live traffic and bulk wo
     const gone = await incident(E.victim.id, b.id);
     expect(gone.status).toBe(404);
     expect(JSON.stringify(gone.body)).toContain(a.id);
+    // every alert of both is in the one left (the older one's too, however old it is)
+    expect((await incident(E.victim.id, a.id)).body.alert_count).toBe(
+      a.alert_count + b.alert_count,
+    );
 
     // back in the queue: select every open incident and close them together
     await page.keyboard.press('u');

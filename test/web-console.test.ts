@@ -119,6 +119,10 @@ describe.skipIf(!present && !required)('the analyst console in a browser', () =>
     }
     await page.getByText('繁體中文').click();
     await expect.poll(() => narrative.textContent()).toBe(incident.narrative['zh-TW']);
+    // Vigil's own advice switches language too (MITRE's mitigations stay as ATT&CK names them).
+    const own = incident.mitigations.find((m: { zh?: unknown }) => m.zh !== undefined);
+    expect(own).toBeDefined();
+    expect(await page.getByTestId('mitigations').textContent()).toContain(own.zh.name);
     await page.getByText('English', { exact: true }).click();
     await expect.poll(() => narrative.textContent()).toBe(incident.narrative.en);
     expect(await page.getByTestId('mitigations').textContent()).toContain(

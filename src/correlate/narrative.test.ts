@@ -112,6 +112,9 @@ describe('narrate', () => {
     expect(mitre.length).toBeGreaterThan(0);
     for (const m of mitre) expect(m.techniques.length).toBeGreaterThan(0);
     expect(vigilAdvice('VIGIL-CRED', 'zh-TW')?.name).toBe('重設外洩的憑證');
+    // Vigil's own advice carries its Traditional Chinese text; MITRE's is English only.
+    expect(n.mitigations[0]?.zh).toEqual(vigilAdvice('VIGIL-CRED', 'zh-TW'));
+    for (const m of mitre) expect(m.zh).toBeUndefined();
   });
 
   it('is the same for the same evidence', () => {

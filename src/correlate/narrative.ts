@@ -16,6 +16,11 @@ export interface Recommendation {
   /** Why it applies here (MITRE's how-to for the first technique it covers, or Vigil's advice). */
   readonly how: string;
   readonly techniques: readonly string[];
+  /**
+   * The name and advice in Traditional Chinese, for Vigil's own advice. MITRE's mitigations have none:
+   * ATT&CK is published in English, and its names are what analysts search for.
+   */
+  readonly zh?: { readonly name: string; readonly how: string };
 }
 
 export interface Narrative {
@@ -262,6 +267,7 @@ export function narrate(story: Story): Narrative {
         name: advice.name.en,
         how: advice.how.en,
         techniques: hit,
+        zh: { name: advice.name['zh-TW'], how: advice.how['zh-TW'] },
       });
   }
   for (const m of mitigationsFor(story.techniques).slice(0, 8)) {

@@ -85,6 +85,8 @@ export interface Recommendation {
   readonly name: string;
   readonly how: string;
   readonly techniques: readonly string[];
+  /** Vigil's own advice in Traditional Chinese (MITRE's mitigations are English only). */
+  readonly zh?: { readonly name: string; readonly how: string };
 }
 
 export type EntityType =

@@ -355,15 +355,17 @@ function IncidentView({
                           >
                             {m.id}
                           </Badge>
-                          <Text size="sm">{m.name}</Text>
+                          <Text size="sm">{lang === 'zh-TW' && m.zh ? m.zh.name : m.name}</Text>
                         </Group>
                       </Accordion.Control>
                       <Accordion.Panel>
                         <Text size="sm" style={{ whiteSpace: 'pre-wrap' }}>
-                          {m.how}
+                          {lang === 'zh-TW' && m.zh ? m.zh.how : m.how}
                         </Text>
                         <Text size="xs" c="dimmed" mt={4}>
-                          For {m.techniques.join(', ')}
+                          {lang === 'zh-TW'
+                            ? `適用於 ${m.techniques.join('、')}${m.zh ? '' : '（MITRE ATT&CK 原文）'}`
+                            : `For ${m.techniques.join(', ')}`}
                         </Text>
                       </Accordion.Panel>
                     </Accordion.Item>

@@ -192,7 +192,7 @@ describe.skipIf(!present && !required)('the queue under live traffic and bulk wo
     expect(JSON.stringify(gone.body)).toContain(a.id);
     // every alert of both is in the one left (the older one's too, however old it is)
     expect((await incident(E.victim.id, a.id)).body.alert_count).toBe(
-      a.alert_count + b.alert_count,
+      Number(a.alert_count) + Number(b.alert_count),
     );
 
     // back in the queue: select every open incident and close them together

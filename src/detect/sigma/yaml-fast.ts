@@ -1,0 +1,774 @@
+/**
+ * Vigil's own reader for the plain YAML that Sigma rule files are written in: block mappings and
+ * sequences, plain, quoted and block scalars, one-line flow sequences, comments and `---`.
+ *
+ * Contract: `readYamlFast(text)` returns the values of the text's documents exactly as js-yaml's
+ * `loadAll(text, cb, { schema: CORE_SCHEMA })` gives them (same types, key order and strings), or
+ * `undefined` when the text holds anything outside that subset or anything js-yaml would refuse. It
+ * never throws for any input and never guesses: anchors, aliases, tags, directives, `?` keys, flow
+ * mappings, multi-line quoted scalars, tabs outside comments and quotes, explicit block indentation,
+ * `__proto__` and `<<` keys, and plain scalars that js-yaml could read as a number other than a plain
+ * decimal integer all answer `undefined`, and the caller reads the text the slow way.
+ */
+
+/** Thrown (one shared instance) to give up on a text; caught in `readYamlFast` only. */
+class OutsideSubset extends Error {}
+const outside = new OutsideSubset('outside the fast YAML subset');
+
+function fail(): never {
+  throw outside;
+}
+
+const TAB = 0x09;
+const LF = 0x0a;
+const SPACE = 0x20;
+const BANG = 0x21;
+const DQUOTE = 0x22;
+const HASH = 0x23;
+const PERCENT = 0x25;
+const AMP = 0x26;
+const SQUOTE = 0x27;
+const STAR = 0x2a;
+const PLUS = 0x2b;
+const COMMA = 0x2c;
+const DASH = 0x2d;
+const DOT = 0x2e;
+const COLON = 0x3a;
+const GT = 0x3e;
+const QUESTION = 0x3f;
+const AT = 0x40;
+const LBRACKET = 0x5b;
+const BACKSLASH = 0x5c;
+const RBRACKET = 0x5d;
+const BACKTICK = 0x60;
+const LBRACE = 0x7b;
+const PIPE = 0x7c;
+const RBRACE = 0x7d;
+
+/** `nextLine()` answers: no more lines, or a `---` line. */
+const END = -1;
+const SEPARATOR = -2;
+
+/** Deepest nesting of collections read here (js-yaml refuses past 100 nodes deep). */
+const MAX_DEPTH = 50;
+
+/**
+ * Characters js-yaml refuses or treats specially (controls, lone surrogates, U+FFFE/U+FFFF), and a few
+ * it reads as plain content that are not worth reasoning about (C1 controls, U+2028/U+2029, a BOM
+ * inside the text).
+ */
+const UNUSUAL =
+  // eslint-disable-next-line no-control-regex
+  /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u2028\u2029\uFEFF\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Plain scalars js-yaml may read as a number (binary, octal or hexadecimal integers, floats, .inf,
+ * .nan). A superset of its rules: whatever matches and is not a short decimal integer is given up on.
+ */
+const NUMBER_LIKE =
+  /^[-+]?(?:0[bxo][0-9a-fA-F]*|[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?|\.(?:inf|Inf|INF|nan|NaN|NAN))$/;
+
+// The reader's state: one text at a time, synchronously.
+let src = '';
+let len = 0;
+/** Between nodes: the start of the next line to look at. */
+let pos = 0;
+let depth = 0;
+/** Set by the scalar readers: just past what they read. */
+let tokEnd = 0;
+/** Set by `plainLine`: why the line's text stopped (line end, a comment or `: `). */
+let stop = 0;
+/** Set by `plainLine`: the line feed ending the line (for LINE and COMMENT), or the `:` (for KEY). */
+let stopAt = 0;
+const LINE = 0;
+const COMMENT = 1;
+const KEY = 2;
+
+/**
+ * The values of the documents in `text` as js-yaml's core schema reads them, or undefined when the text
+ * is outside the subset read here (see the file comment). Never throws.
+ */
+export function readYamlFast(text: string): unknown[] | undefined {
+  let t = text;
+  if (t.charCodeAt(0) === 0xfeff) t = t.slice(1);
+  if (t.includes('\r')) {
+    t = t.replace(/\r\n/g, '\n');
+    if (t.includes('\r')) return undefined;
+  }
+  if (t.length === 0 || UNUSUAL.test(t)) return undefined;
+  if (t.charCodeAt(t.length - 1) !== LF) t += '\n';
+  src = t;
+  len = t.length;
+  pos = 0;
+  depth = 0;
+  colonSpaceAt = spaceHashAt = tabAt = -1;
+  try {
+    return documents();
+  } catch (e) {
+    if (e === outside) return undefined;
+    throw e;
+  } finally {
+    src = '';
+  }
+}
+
+function documents(): unknown[] {
+  const docs: unknown[] = [];
+  let k = nextLine();
+  // A text of comments and blank lines only: js-yaml's answer ([] or [null]) turns on blank characters.
+  if (k === END) fail();
+  for (;;) {
+    if (k === SEPARATOR) {
+      startDocument();
+      k = nextLine();
+    }
+    let value: unknown = null;
+    if (k === 0) {
+      value = isEntryAt(pos) ? blockSeq(0, pos) : nodeAt(pos, 0, -1, true);
+      k = nextLine();
+    }
+    docs.push(value);
+    if (k === END) return docs;
+    if (k !== SEPARATOR) fail();
+  }
+}
+
+/** Steps over the `---` line at `pos`, which may end in a comment but hold no node. */
+function startDocument(): void {
+  let q = pos + 3;
+  while (src.charCodeAt(q) === SPACE) q++;
+  const c = src.charCodeAt(q);
+  if (c === HASH && q > pos + 3) q = src.indexOf('\n', q);
+  else if (c !== LF) fail();
+  pos = q + 1;
+}
+
+/**
+ * Moves `pos` past blank and comment lines to the next line holding a node; returns that line's
+ * indentation, END at the end of the text or SEPARATOR at a `---` line.
+ */
+function nextLine(): number {
+  for (;;) {
+    if (pos >= len) return END;
+    let i = pos;
+    while (src.charCodeAt(i) === SPACE) i++;
+    const c = src.charCodeAt(i);
+    if (c === LF) {
+      pos = i + 1;
+      continue;
+    }
+    if (c === HASH) {
+      pos = src.indexOf('\n', i) + 1;
+      continue;
+    }
+    if (c === TAB) fail();
+    if (i === pos && (c === DASH || c === DOT)) {
+      if (src.charCodeAt(i + 1) === c && src.charCodeAt(i + 2) === c) {
+        const d = src.charCodeAt(i + 3);
+        // `...` ends a document; `---x` is a separator to js-yaml at a document's start only.
+        if (c === DASH && (d === SPACE || d === LF)) return SEPARATOR;
+        fail();
+      }
+    }
+    return i - pos;
+  }
+}
+
+/** Whether a block sequence entry (`-` and a space or line end) starts at `i`. */
+function isEntryAt(i: number): boolean {
+  if (src.charCodeAt(i) !== DASH) return false;
+  const c = src.charCodeAt(i + 1);
+  return c === SPACE || c === LF;
+}
+
+/** The node whose line starts at `pos`, indented `ind`, inside a collection indented `parent`. */
+function blockNode(ind: number, parent: number): unknown {
+  const p = pos + ind;
+  return isEntryAt(p) ? blockSeq(ind, p) : nodeAt(p, ind, parent, true);
+}
+
+/**
+ * The node starting at `p` (column `col`, on a line of its own or after `- `): a block mapping when
+ * it opens with a key and `keys` allows it, else a scalar or flow sequence. `parent` is the
+ * indentation of the enclosing collection (-1 at a document's root, where only a mapping is read).
+ */
+function nodeAt(p: number, col: number, parent: number, keys: boolean): unknown {
+  const c = src.charCodeAt(p);
+  if (c === SQUOTE || c === DQUOTE) {
+    const text = c === SQUOTE ? singleQuoted(p) : doubleQuoted(p);
+    let q = tokEnd;
+    while (src.charCodeAt(q) === SPACE) q++;
+    if (keys && src.charCodeAt(q) === COLON) {
+      const d = src.charCodeAt(q + 1);
+      if (d !== SPACE && d !== LF) fail();
+      return blockMap(col, text, q + 1);
+    }
+    if (parent < 0) fail();
+    endLine(tokEnd);
+    return text;
+  }
+  if (parent < 0) {
+    if (c === LBRACKET || c === PIPE || c === GT) fail();
+  } else {
+    if (c === LBRACKET) {
+      const v = flowSeq(p);
+      endLine(tokEnd);
+      return v;
+    }
+    if (c === PIPE || c === GT) return blockScalar(p, parent);
+  }
+  plainStart(p, c, false);
+  const end = plainLine(p);
+  if (stop === KEY) {
+    if (!keys) fail();
+    return blockMap(col, keyText(src.slice(p, end)), stopAt + 1);
+  }
+  if (parent < 0) fail();
+  return plainRest(src.slice(p, end), parent + 1);
+}
+
+/**
+ * A block mapping indented `ind` whose first key was read (`after`: just past its `:`). Leaves `pos`
+ * at the start of the first line that is not part of it.
+ */
+function blockMap(ind: number, firstKey: string, after: number): Record<string, unknown> {
+  if (++depth > MAX_DEPTH) fail();
+  const map: Record<string, unknown> = {};
+  let key = firstKey;
+  let p = after;
+  for (;;) {
+    if (key === '__proto__' || key === '<<' || Object.hasOwn(map, key)) fail();
+    map[key] = valueAfter(p, ind);
+    const k = nextLine();
+    if (k !== ind) {
+      if (k > ind) fail();
+      break;
+    }
+    const q = pos + ind;
+    const c = src.charCodeAt(q);
+    if (c === SQUOTE || c === DQUOTE) {
+      key = c === SQUOTE ? singleQuoted(q) : doubleQuoted(q);
+      p = tokEnd;
+      while (src.charCodeAt(p) === SPACE) p++;
+      if (src.charCodeAt(p) !== COLON) fail();
+      p++;
+      const d = src.charCodeAt(p);
+      if (d !== SPACE && d !== LF) fail();
+    } else {
+      plainStart(q, c, false);
+      const end = plainLine(q);
+      if (stop !== KEY) fail();
+      key = keyText(src.slice(q, end));
+      p = stopAt + 1;
+    }
+  }
+  depth--;
+  return map;
+}
+
+/** The value of a mapping entry indented `ind`; `p` is just past the key's `:`. */
+function valueAfter(p: number, ind: number): unknown {
+  let q = p;
+  while (src.charCodeAt(q) === SPACE) q++;
+  const c = src.charCodeAt(q);
+  if (c === LF || c === HASH) {
+    pos = (c === LF ? q : src.indexOf('\n', q)) + 1;
+    const k = nextLine();
+    if (k > ind) return blockNode(k, ind);
+    // A sequence may sit at its key's own indentation.
+    if (k === ind && isEntryAt(pos + ind)) return blockSeq(ind, pos + ind);
+    return null;
+  }
+  if (c === TAB) fail();
+  return nodeAt(q, 0, ind, false);
+}
+
+/**
+ * A block sequence indented `ind` whose first `-` is at `dash` (mid-line when nested as `- - x`).
+ * Leaves `pos` at the start of the first line that is not part of it.
+ */
+function blockSeq(ind: number, dash: number): unknown[] {
+  if (++depth > MAX_DEPTH) fail();
+  const seq: unknown[] = [];
+  let p = dash;
+  for (;;) {
+    let q = p + 1;
+    while (src.charCodeAt(q) === SPACE) q++;
+    const c = src.charCodeAt(q);
+    if (c === LF || c === HASH) {
+      pos = (c === LF ? q : src.indexOf('\n', q)) + 1;
+      const k = nextLine();
+      if (k > ind) seq.push(blockNode(k, ind));
+      else {
+        seq.push(null);
+        // After an empty entry js-yaml takes a `- ` at any lesser indentation as this sequence's.
+        if (k >= 0 && k < ind && isEntryAt(pos + k)) fail();
+      }
+    } else if (c === TAB) fail();
+    else if (isEntryAt(q)) seq.push(blockSeq(ind + q - p, q));
+    else seq.push(nodeAt(q, ind + q - p, ind, true));
+    const k = nextLine();
+    if (k === ind && isEntryAt(pos + ind)) {
+      p = pos + ind;
+      continue;
+    }
+    if (k > ind) fail();
+    break;
+  }
+  depth--;
+  return seq;
+}
+
+/** After a one-line node ending at `q`: only spaces and a comment may follow. Moves `pos` to the next line. */
+function endLine(q: number): void {
+  let i = q;
+  while (src.charCodeAt(i) === SPACE) i++;
+  const c = src.charCodeAt(i);
+  if (c === LF) pos = i + 1;
+  else if (c === HASH && i > q) pos = src.indexOf('\n', i) + 1;
+  else fail();
+}
+
+/** Gives up on what js-yaml would not start a plain scalar with, or reads otherwise. */
+function plainStart(p: number, c: number, flow: boolean): void {
+  switch (c) {
+    case COMMA:
+    case LBRACKET:
+    case RBRACKET:
+    case LBRACE:
+    case RBRACE:
+    case HASH:
+    case AMP:
+    case STAR:
+    case BANG:
+    case PIPE:
+    case GT:
+    case SQUOTE:
+    case DQUOTE:
+    case PERCENT:
+    case AT:
+    case BACKTICK:
+    case TAB:
+    case SPACE:
+    case LF:
+      return fail();
+    case QUESTION:
+    case DASH:
+    case COLON: {
+      const d = src.charCodeAt(p + 1);
+      if (d === SPACE || d === LF || d === TAB || (flow && isFlowIndicator(d))) fail();
+      break;
+    }
+    default:
+  }
+}
+
+function isFlowIndicator(c: number): boolean {
+  return c === COMMA || c === LBRACKET || c === RBRACKET || c === LBRACE || c === RBRACE;
+}
+
+/**
+ * Scans one line of a plain scalar from `p`; returns the end of its text (trailing spaces cut) and
+ * sets `stop` and `stopAt`: the line ended, a comment began, or `: ` ended a key.
+ */
+function plainLine(p: number): number {
+  const eol = src.indexOf('\n', p);
+  let at = eol;
+  stop = LINE;
+  stopAt = eol;
+  const colon = nextColonSpace(p);
+  if (colon < at) {
+    at = colon;
+    stop = KEY;
+    stopAt = colon;
+  } else if (eol > p && src.charCodeAt(eol - 1) === COLON) {
+    at = eol - 1;
+    stop = KEY;
+    stopAt = at;
+  }
+  const hash = nextSpaceHash(p);
+  if (hash < at) {
+    at = hash;
+    stop = COMMENT;
+    stopAt = eol;
+  }
+  if (nextTab(p) < at) fail();
+  while (at > p && src.charCodeAt(at - 1) === SPACE) at--;
+  return at;
+}
+
+// Where the next `: `, ` #` and tab are: looked up once and kept until the reader passes them, so
+// finding them on each line costs one scan of the text in all.
+let colonSpaceAt = -1;
+let spaceHashAt = -1;
+let tabAt = -1;
+
+function nextColonSpace(from: number): number {
+  if (colonSpaceAt < from) {
+    const k = src.indexOf(': ', from);
+    colonSpaceAt = k < 0 ? len : k;
+  }
+  return colonSpaceAt;
+}
+
+function nextSpaceHash(from: number): number {
+  if (spaceHashAt < from) {
+    const k = src.indexOf(' #', from);
+    spaceHashAt = k < 0 ? len : k;
+  }
+  return spaceHashAt;
+}
+
+function nextTab(from: number): number {
+  if (tabAt < from) {
+    const k = src.indexOf('\t', from);
+    tabAt = k < 0 ? len : k;
+  }
+  return tabAt;
+}
+
+/**
+ * The rest of a plain scalar whose first line (`first`) `plainLine` just read: lines indented at least
+ * `minIndent` continue it, folded as js-yaml folds them.
+ */
+function plainRest(first: string, minIndent: number): unknown {
+  if (stop === COMMENT) {
+    pos = stopAt + 1;
+    return resolvePlain(first);
+  }
+  let text = first;
+  let p = stopAt + 1;
+  let breaks = 1;
+  for (;;) {
+    if (p >= len) {
+      pos = len;
+      break;
+    }
+    let i = p;
+    while (src.charCodeAt(i) === SPACE) i++;
+    const c = src.charCodeAt(i);
+    if (c === LF) {
+      breaks++;
+      p = i + 1;
+      continue;
+    }
+    if (c === TAB) fail();
+    if (i - p < minIndent || c === HASH) {
+      pos = p;
+      break;
+    }
+    const end = plainLine(i);
+    if (stop === KEY) fail();
+    text += (breaks === 1 ? ' ' : '\n'.repeat(breaks - 1)) + src.slice(i, end);
+    if (stop === COMMENT) {
+      pos = stopAt + 1;
+      break;
+    }
+    p = stopAt + 1;
+    breaks = 1;
+  }
+  return resolvePlain(text);
+}
+
+/** A single-quoted scalar on one line opening at `p`; sets `tokEnd`. */
+function singleQuoted(p: number): string {
+  let out = '';
+  let start = p + 1;
+  const eol = src.indexOf('\n', start);
+  for (;;) {
+    const q = src.indexOf("'", start);
+    if (q < 0 || q > eol) fail();
+    if (src.charCodeAt(q + 1) !== SQUOTE) {
+      tokEnd = q + 1;
+      return out === '' ? src.slice(start, q) : out + src.slice(start, q);
+    }
+    out += src.slice(start, q + 1);
+    start = q + 2;
+  }
+}
+
+/** A double-quoted scalar on one line opening at `p`, escapes as js-yaml reads them; sets `tokEnd`. */
+function doubleQuoted(p: number): string {
+  let out = '';
+  let start = p + 1;
+  let i = start;
+  for (;;) {
+    const c = src.charCodeAt(i);
+    if (c === DQUOTE) {
+      tokEnd = i + 1;
+      return out + src.slice(start, i);
+    }
+    if (c === LF) fail();
+    if (c !== BACKSLASH) {
+      i++;
+      continue;
+    }
+    out += src.slice(start, i);
+    const e = src.charCodeAt(i + 1);
+    i += 2;
+    switch (e) {
+      case 0x30:
+        out += '\0';
+        break;
+      case 0x61:
+        out += '\x07';
+        break;
+      case 0x62:
+        out += '\b';
+        break;
+      case 0x74:
+      case TAB:
+        out += '\t';
+        break;
+      case 0x6e:
+        out += '\n';
+        break;
+      case 0x76:
+        out += '\v';
+        break;
+      case 0x66:
+        out += '\f';
+        break;
+      case 0x72:
+        out += '\r';
+        break;
+      case 0x65:
+        out += '\x1b';
+        break;
+      case SPACE:
+        out += ' ';
+        break;
+      case DQUOTE:
+        out += '"';
+        break;
+      case 0x2f:
+        out += '/';
+        break;
+      case BACKSLASH:
+        out += '\\';
+        break;
+      case 0x4e:
+        out += '\x85';
+        break;
+      case 0x5f:
+        out += '\xa0';
+        break;
+      case 0x4c:
+        out += '\u2028';
+        break;
+      case 0x50:
+        out += '\u2029';
+        break;
+      case 0x78:
+        out += hexEscape(i, 2);
+        i += 2;
+        break;
+      case 0x75:
+        out += hexEscape(i, 4);
+        i += 4;
+        break;
+      case 0x55:
+        out += hexEscape(i, 8);
+        i += 8;
+        break;
+      default:
+        fail();
+    }
+    start = i;
+  }
+}
+
+/** The character named by `digits` hexadecimal digits at `i`. */
+function hexEscape(i: number, digits: number): string {
+  let code = 0;
+  for (let j = i; j < i + digits; j++) {
+    const c = src.charCodeAt(j);
+    let v: number;
+    if (c >= 0x30 && c <= 0x39) v = c - 0x30;
+    else if ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66) v = (c | 0x20) - 0x57;
+    else fail();
+    code = code * 16 + v;
+  }
+  if (code > 0x10ffff) fail();
+  return String.fromCodePoint(code);
+}
+
+/** A one-line flow sequence opening at `p` (no pairs, no flow mappings); sets `tokEnd`. */
+function flowSeq(p: number): unknown[] {
+  if (++depth > MAX_DEPTH) fail();
+  const seq: unknown[] = [];
+  let i = p + 1;
+  let expectEntry = true;
+  for (;;) {
+    while (src.charCodeAt(i) === SPACE) i++;
+    const c = src.charCodeAt(i);
+    if (c === RBRACKET) {
+      tokEnd = i + 1;
+      depth--;
+      return seq;
+    }
+    if (!expectEntry || c === COMMA || c === LF || c === HASH) fail();
+    if (c === LBRACKET) seq.push(flowSeq(i));
+    else if (c === SQUOTE) seq.push(singleQuoted(i));
+    else if (c === DQUOTE) seq.push(doubleQuoted(i));
+    else {
+      plainStart(i, c, true);
+      let j = i;
+      let end = i;
+      for (;;) {
+        const d = src.charCodeAt(j);
+        if (d === LF || isFlowIndicator(d)) break;
+        if (d === SPACE) {
+          if (src.charCodeAt(j + 1) === HASH) fail();
+          j++;
+          continue;
+        }
+        if (d === TAB) fail();
+        if (d === COLON) {
+          const e = src.charCodeAt(j + 1);
+          // `a: b` inside brackets is a pair: a mapping js-yaml builds, not read here.
+          if (e === SPACE || e === LF || e === TAB || isFlowIndicator(e)) fail();
+        }
+        end = ++j;
+      }
+      seq.push(resolvePlain(src.slice(i, end)));
+      tokEnd = j;
+    }
+    i = tokEnd;
+    while (src.charCodeAt(i) === SPACE) i++;
+    if (src.charCodeAt(i) === COMMA) {
+      expectEntry = true;
+      i++;
+    } else expectEntry = false;
+  }
+}
+
+const CLIP = 0;
+const STRIP = 1;
+const KEEP = 2;
+
+/**
+ * A literal (`|`) or folded (`>`) block scalar whose header is at `p`, inside a collection indented
+ * `parent`, read line by line as js-yaml reads it. Leaves `pos` at the line that ends it.
+ */
+function blockScalar(p: number, parent: number): string {
+  const folded = src.charCodeAt(p) === GT;
+  let chomp = CLIP;
+  let i = p + 1;
+  let c = src.charCodeAt(i);
+  if (c === PLUS || c === DASH) {
+    chomp = c === PLUS ? KEEP : STRIP;
+    c = src.charCodeAt(++i);
+  }
+  // Explicit indentation (or a second chomping sign) is left to js-yaml.
+  if ((c >= 0x30 && c <= 0x39) || c === PLUS || c === DASH) fail();
+  if (c === SPACE) {
+    while ((c = src.charCodeAt(++i)) === SPACE);
+    if (c === HASH) {
+      i = src.indexOf('\n', i);
+      c = LF;
+    }
+  }
+  if (c !== LF) fail();
+  let line = i + 1;
+  let indent = parent + 1;
+  let detected = false;
+  let out = '';
+  let empty = 0;
+  let didRead = false;
+  let moreIndented = false;
+  for (;;) {
+    let j = line;
+    if (detected) {
+      const stopAt = line + indent;
+      while (j < stopAt && src.charCodeAt(j) === SPACE) j++;
+    } else {
+      while (src.charCodeAt(j) === SPACE) j++;
+      if (j - line > indent) indent = j - line;
+    }
+    const ch = src.charCodeAt(j);
+    if (ch === LF) {
+      empty++;
+      line = j + 1;
+      continue;
+    }
+    if (j >= len || j - line < indent) {
+      if (ch === TAB) fail();
+      if (chomp === KEEP) out += '\n'.repeat(didRead ? empty + 1 : empty);
+      else if (chomp === CLIP && didRead) out += '\n';
+      pos = line;
+      return out;
+    }
+    if (ch === TAB && !detected) fail();
+    if (folded) {
+      if (ch === SPACE || ch === TAB) {
+        moreIndented = true;
+        out += '\n'.repeat(didRead ? empty + 1 : empty);
+      } else if (moreIndented) {
+        moreIndented = false;
+        out += '\n'.repeat(empty + 1);
+      } else if (empty === 0) {
+        if (didRead) out += ' ';
+      } else out += '\n'.repeat(empty);
+    } else if (didRead) out += empty === 0 ? '\n' : '\n'.repeat(empty + 1);
+    else if (empty > 0) out += '\n'.repeat(empty);
+    didRead = true;
+    detected = true;
+    empty = 0;
+    const eol = src.indexOf('\n', j);
+    out += src.slice(j, eol);
+    line = eol + 1;
+  }
+}
+
+/** A plain key as js-yaml stores it: resolved, then made a string (`~` → "null", `01` → "1"). */
+function keyText(text: string): string {
+  const v = resolvePlain(text);
+  return typeof v === 'string' ? v : String(v);
+}
+
+/** A plain scalar's value under the core schema: null, boolean, decimal integer or string. */
+function resolvePlain(t: string): unknown {
+  const c = t.charCodeAt(0);
+  if ((c >= 0x30 && c <= 0x39) || c === DASH || c === PLUS || c === DOT) return numberOrString(t, c);
+  if (t.length <= 5) {
+    switch (t) {
+      case '~':
+      case 'null':
+      case 'Null':
+      case 'NULL':
+        return null;
+      case 'true':
+      case 'True':
+      case 'TRUE':
+        return true;
+      case 'false':
+      case 'False':
+      case 'FALSE':
+        return false;
+      default:
+    }
+  }
+  return t;
+}
+
+function numberOrString(t: string, c: number): unknown {
+  const n = t.length;
+  const signed = c === DASH || c === PLUS;
+  const from = signed ? 1 : 0;
+  if (n > from && n - from <= 15) {
+    let j = from;
+    for (; j < n; j++) {
+      const d = t.charCodeAt(j);
+      if (d < 0x30 || d > 0x39) break;
+    }
+    if (j === n) {
+      // js-yaml: a bare 0 (signed or not) is 0; otherwise the sign times the digits, so -00 is -0.
+      const digits = signed ? t.slice(1) : t;
+      if (digits === '0') return 0;
+      return (c === DASH ? -1 : 1) * parseInt(digits, 10);
+    }
+  }
+  if (NUMBER_LIKE.test(t)) fail();
+  return t;
+}

@@ -699,7 +699,6 @@ function blockScalar(p: number, parent: number): string {
       pos = line;
       return out;
     }
-    if (ch === TAB && !detected) fail();
     if (folded) {
       if (ch === SPACE || ch === TAB) {
         moreIndented = true;

@@ -73,6 +73,9 @@ let src = '';
 let len = 0;
 /** Between nodes: the start of the next line to look at. */
 let pos = 0;
+/** A line start whose indentation a reader already stepped over, and where its text begins. */
+let seenLine = -1;
+let seenText = -1;
 let depth = 0;
 /** Set by the scalar readers: just past what they read. */
 let tokEnd = 0;
@@ -89,6 +92,88 @@ const KEY = 2;
  * is outside the subset read here (see the file comment). Never throws.
  */
 export function readYamlFast(text: string): unknown[] | undefined {
+  if (!warmedUp) {
+    warmedUp = true;
+    for (let i = 0; i < WARM_UP_ROUNDS; i++) read(WARM_UP);
+  }
+  return read(text);
+}
+
+/**
+ * A rule-shaped text that takes every branch of the reader, read a few times before the first real text.
+ * V8 optimises the reader's functions for the branches it has seen run; a branch first met later in a
+ * rule file (a blank line, a trailing space, `key: # comment`) throws the optimised code away and it is
+ * compiled again, which on a busy machine costs more than all of this.
+ */
+export const WARM_UP = String.raw`title: Warm-up  
+id: 5b4e3c2a-1111-2222-3333-444455556666
+status: test
+description: |
+    Two lines
+
+    of text
+references:
+    - https://example.com/a # c
+
+    - 'quoted'  # c
+author: a, b
+date: 2023-01-01
+n: 12345678901
+z: -00
+y: -0
+t: True
+e: ~
+1: one
+tags:
+    -
+    - # c
+    - - x
+      - y
+    -   k: v
+        k2: |-
+            t
+logsource: # c
+    category: process_creation
+detection:
+    selection:
+        EventID: 4688
+        Image|endswith:
+            - '\cmd.exe'
+            - "\\p\ts\x41\u0041.exe"
+            - 'it''s'
+            - ?x
+            - :x
+            - -x
+            - a:b
+        K:
+        - a
+        - b
+        'q k': v
+        "d k": v
+        L: [a, 'b', "c", 1, [d], ]
+        M: >+
+            folded
+              more
+
+            x
+        N: >
+            a
+            b
+    condition: selection and
+        not filter
+
+        and x
+    filter: x # c
+falsepositives:
+    - Unknown
+level: high
+---
+a: 1
+`;
+const WARM_UP_ROUNDS = 8;
+let warmedUp = false;
+
+function read(text: string): unknown[] | undefined {
   let t = text;
   if (t.charCodeAt(0) === 0xfeff) t = t.slice(1);
   if (t.includes('\r')) {
@@ -101,7 +186,7 @@ export function readYamlFast(text: string): unknown[] | undefined {
   len = t.length;
   pos = 0;
   depth = 0;
-  colonSpaceAt = spaceHashAt = tabAt = -1;
+  colonSpaceAt = spaceHashAt = tabAt = seenLine = -1;
   try {
     return documents();
   } catch (e) {
@@ -150,7 +235,7 @@ function startDocument(): void {
 function nextLine(): number {
   for (;;) {
     if (pos >= len) return END;
-    let i = pos;
+    let i = pos === seenLine ? seenText : pos;
     while (src.charCodeAt(i) === SPACE) i++;
     const c = src.charCodeAt(i);
     if (c === LF) {
@@ -224,7 +309,44 @@ function nodeAt(p: number, col: number, parent: number, keys: boolean): unknown 
     return blockMap(col, keyText(src.slice(p, end)), stopAt + 1);
   }
   if (parent < 0) fail();
-  return plainRest(src.slice(p, end), parent + 1);
+  if (stop === COMMENT) {
+    pos = stopAt + 1;
+    return resolvePlain(src.slice(p, end));
+  }
+  // Lines indented deeper than the enclosing collection continue the scalar, folded as js-yaml folds.
+  let text = src.slice(p, end);
+  let line = stopAt + 1;
+  let breaks = 1;
+  for (;;) {
+    if (line >= len) {
+      pos = len;
+      break;
+    }
+    let i = line;
+    while (src.charCodeAt(i) === SPACE) i++;
+    const d = src.charCodeAt(i);
+    if (d === LF) {
+      breaks++;
+      line = i + 1;
+      continue;
+    }
+    if (d === TAB) fail();
+    if (i - line <= parent || d === HASH) {
+      pos = seenLine = line;
+      seenText = i;
+      break;
+    }
+    const e = plainLine(i);
+    if (stop === KEY) fail();
+    text += (breaks === 1 ? ' ' : '\n'.repeat(breaks - 1)) + src.slice(i, e);
+    if (stop === COMMENT) {
+      pos = stopAt + 1;
+      break;
+    }
+    line = stopAt + 1;
+    breaks = 1;
+  }
+  return resolvePlain(text);
 }
 
 /**
@@ -238,16 +360,28 @@ function blockMap(ind: number, firstKey: string, after: number): Record<string, 
   let p = after;
   for (;;) {
     if (key === '__proto__' || key === '<<' || Object.hasOwn(map, key)) fail();
-    map[key] = valueAfter(p, ind);
+    let q = p;
+    while (src.charCodeAt(q) === SPACE) q++;
+    const c = src.charCodeAt(q);
+    let value: unknown = null;
+    if (c === LF || c === HASH) {
+      // The value is on the lines below: deeper, or a sequence at the key's own indentation.
+      pos = (c === LF ? q : src.indexOf('\n', q)) + 1;
+      const k = nextLine();
+      if (k > ind) value = blockNode(k, ind);
+      else if (k === ind && isEntryAt(pos + ind)) value = blockSeq(ind, pos + ind);
+    } else if (c === TAB) fail();
+    else value = nodeAt(q, 0, ind, false);
+    map[key] = value;
     const k = nextLine();
     if (k !== ind) {
       if (k > ind) fail();
       break;
     }
-    const q = pos + ind;
-    const c = src.charCodeAt(q);
-    if (c === SQUOTE || c === DQUOTE) {
-      key = c === SQUOTE ? singleQuoted(q) : doubleQuoted(q);
+    const at = pos + ind;
+    const first = src.charCodeAt(at);
+    if (first === SQUOTE || first === DQUOTE) {
+      key = first === SQUOTE ? singleQuoted(at) : doubleQuoted(at);
       p = tokEnd;
       while (src.charCodeAt(p) === SPACE) p++;
       if (src.charCodeAt(p) !== COLON) fail();
@@ -255,10 +389,10 @@ function blockMap(ind: number, firstKey: string, after: number): Record<string, 
       const d = src.charCodeAt(p);
       if (d !== SPACE && d !== LF) fail();
     } else {
-      plainStart(q, c, false);
-      const end = plainLine(q);
+      plainStart(at, first, false);
+      const end = plainLine(at);
       if (stop !== KEY) fail();
-      key = keyText(src.slice(q, end));
+      key = keyText(src.slice(at, end));
       p = stopAt + 1;
     }
   }
@@ -266,22 +400,6 @@ function blockMap(ind: number, firstKey: string, after: number): Record<string, 
   return map;
 }
 
-/** The value of a mapping entry indented `ind`; `p` is just past the key's `:`. */
-function valueAfter(p: number, ind: number): unknown {
-  let q = p;
-  while (src.charCodeAt(q) === SPACE) q++;
-  const c = src.charCodeAt(q);
-  if (c === LF || c === HASH) {
-    pos = (c === LF ? q : src.indexOf('\n', q)) + 1;
-    const k = nextLine();
-    if (k > ind) return blockNode(k, ind);
-    // A sequence may sit at its key's own indentation.
-    if (k === ind && isEntryAt(pos + ind)) return blockSeq(ind, pos + ind);
-    return null;
-  }
-  if (c === TAB) fail();
-  return nodeAt(q, 0, ind, false);
-}
 
 /**
  * A block sequence indented `ind` whose first `-` is at `dash` (mid-line when nested as `- - x`).
@@ -376,99 +494,51 @@ function plainLine(p: number): number {
   let at = eol;
   stop = LINE;
   stopAt = eol;
-  const colon = nextColonSpace(p);
-  if (colon < at) {
-    at = colon;
+  if (colonSpaceAt < p) colonSpaceAt = nextColonSpace(p);
+  if (colonSpaceAt < at) {
+    at = colonSpaceAt;
     stop = KEY;
-    stopAt = colon;
+    stopAt = at;
   } else if (eol > p && src.charCodeAt(eol - 1) === COLON) {
     at = eol - 1;
     stop = KEY;
     stopAt = at;
   }
-  const hash = nextSpaceHash(p);
-  if (hash < at) {
-    at = hash;
+  if (spaceHashAt < p) spaceHashAt = nextSpaceHash(p);
+  if (spaceHashAt < at) {
+    at = spaceHashAt;
     stop = COMMENT;
     stopAt = eol;
   }
-  if (nextTab(p) < at) fail();
+  if (tabAt < p) tabAt = nextTab(p);
+  if (tabAt < at) fail();
   while (at > p && src.charCodeAt(at - 1) === SPACE) at--;
   return at;
 }
 
-// Where the next `: `, ` #` and tab are: looked up once and kept until the reader passes them, so
-// finding them on each line costs one scan of the text in all.
+// Where the next `: `, ` #` and tab are at or after the reader's position: looked up when the reader
+// passes them, so that finding them on every line costs about one scan of the text in all.
 let colonSpaceAt = -1;
 let spaceHashAt = -1;
 let tabAt = -1;
 
 function nextColonSpace(from: number): number {
-  if (colonSpaceAt < from) {
-    const k = src.indexOf(': ', from);
-    colonSpaceAt = k < 0 ? len : k;
-  }
-  return colonSpaceAt;
+  const k = src.indexOf(': ', from);
+  return k < 0 ? len : k;
 }
 
 function nextSpaceHash(from: number): number {
-  if (spaceHashAt < from) {
-    const k = src.indexOf(' #', from);
-    spaceHashAt = k < 0 ? len : k;
-  }
-  return spaceHashAt;
+  // Looking for `#` (rare outside comments) and then behind it beats looking for ` #` (every space).
+  let k = src.indexOf('#', from + 1);
+  while (k > 0 && src.charCodeAt(k - 1) !== SPACE) k = src.indexOf('#', k + 1);
+  return k < 0 ? len : k - 1;
 }
 
 function nextTab(from: number): number {
-  if (tabAt < from) {
-    const k = src.indexOf('\t', from);
-    tabAt = k < 0 ? len : k;
-  }
-  return tabAt;
+  const k = src.indexOf('\t', from);
+  return k < 0 ? len : k;
 }
 
-/**
- * The rest of a plain scalar whose first line (`first`) `plainLine` just read: lines indented at least
- * `minIndent` continue it, folded as js-yaml folds them.
- */
-function plainRest(first: string, minIndent: number): unknown {
-  if (stop === COMMENT) {
-    pos = stopAt + 1;
-    return resolvePlain(first);
-  }
-  let text = first;
-  let p = stopAt + 1;
-  let breaks = 1;
-  for (;;) {
-    if (p >= len) {
-      pos = len;
-      break;
-    }
-    let i = p;
-    while (src.charCodeAt(i) === SPACE) i++;
-    const c = src.charCodeAt(i);
-    if (c === LF) {
-      breaks++;
-      p = i + 1;
-      continue;
-    }
-    if (c === TAB) fail();
-    if (i - p < minIndent || c === HASH) {
-      pos = p;
-      break;
-    }
-    const end = plainLine(i);
-    if (stop === KEY) fail();
-    text += (breaks === 1 ? ' ' : '\n'.repeat(breaks - 1)) + src.slice(i, end);
-    if (stop === COMMENT) {
-      pos = stopAt + 1;
-      break;
-    }
-    p = stopAt + 1;
-    breaks = 1;
-  }
-  return resolvePlain(text);
-}
 
 /** A single-quoted scalar on one line opening at `p`; sets `tokEnd`. */
 function singleQuoted(p: number): string {
@@ -696,7 +766,8 @@ function blockScalar(p: number, parent: number): string {
       if (ch === TAB) fail();
       if (chomp === KEEP) out += '\n'.repeat(didRead ? empty + 1 : empty);
       else if (chomp === CLIP && didRead) out += '\n';
-      pos = line;
+      pos = seenLine = line;
+      seenText = j;
       return out;
     }
     if (folded) {

@@ -22,25 +22,18 @@ function fail(): never {
 const TAB = 0x09;
 const LF = 0x0a;
 const SPACE = 0x20;
-const BANG = 0x21;
 const DQUOTE = 0x22;
 const HASH = 0x23;
-const PERCENT = 0x25;
-const AMP = 0x26;
 const SQUOTE = 0x27;
-const STAR = 0x2a;
 const PLUS = 0x2b;
 const COMMA = 0x2c;
 const DASH = 0x2d;
 const DOT = 0x2e;
 const COLON = 0x3a;
 const GT = 0x3e;
-const QUESTION = 0x3f;
-const AT = 0x40;
 const LBRACKET = 0x5b;
 const BACKSLASH = 0x5c;
 const RBRACKET = 0x5d;
-const BACKTICK = 0x60;
 const LBRACE = 0x7b;
 const PIPE = 0x7c;
 const RBRACE = 0x7d;
@@ -60,6 +53,9 @@ const MAX_DEPTH = 50;
 const UNUSUAL =
   // eslint-disable-next-line no-control-regex
   /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u2028\u2029\uFEFF\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Anything but printable ASCII and line feeds: only a text holding some can be UNUSUAL. */
+const NOT_PLAIN_ASCII = /[^\n\x20-\x7e]/;
 
 /**
  * Plain scalars js-yaml may read as a number (binary, octal or hexadecimal integers, floats, .inf,
@@ -180,13 +176,13 @@ function read(text: string): unknown[] | undefined {
     t = t.replace(/\r\n/g, '\n');
     if (t.includes('\r')) return undefined;
   }
-  if (t.length === 0 || UNUSUAL.test(t)) return undefined;
+  if (t.length === 0 || (NOT_PLAIN_ASCII.test(t) && UNUSUAL.test(t))) return undefined;
   if (t.charCodeAt(t.length - 1) !== LF) t += '\n';
   src = t;
   len = t.length;
   pos = 0;
   depth = 0;
-  colonSpaceAt = spaceHashAt = tabAt = seenLine = -1;
+  colonSpaceAt = spaceHashAt = tabAt = seenLine = lfAt = lfFrom = -1;
   try {
     return documents();
   } catch (e) {
@@ -209,7 +205,7 @@ function documents(): unknown[] {
     }
     let value: unknown = null;
     if (k === 0) {
-      value = isEntryAt(pos) ? blockSeq(0, pos) : nodeAt(pos, 0, -1, true);
+      value = nodeAt(pos, 0, -1, true);
       k = nextLine();
     }
     docs.push(value);
@@ -223,7 +219,7 @@ function startDocument(): void {
   let q = pos + 3;
   while (src.charCodeAt(q) === SPACE) q++;
   const c = src.charCodeAt(q);
-  if (c === HASH && q > pos + 3) q = src.indexOf('\n', q);
+  if (c === HASH && q > pos + 3) q = lineEnd(q);
   else if (c !== LF) fail();
   pos = q + 1;
 }
@@ -233,29 +229,37 @@ function startDocument(): void {
  * indentation, END at the end of the text or SEPARATOR at a `---` line.
  */
 function nextLine(): number {
+  // Checked first: reading past the end (charCodeAt's NaN) would throw V8's optimised code away.
+  if (pos >= len) return END;
+  let i = pos === seenLine ? seenText : pos;
+  while (src.charCodeAt(i) === SPACE) i++;
+  const c = src.charCodeAt(i);
+  // Most lines start a node with a character past `#`; a `-` or `.` in column 0 may be `---` or `...`.
+  if (c > HASH && (i > pos || (c !== DASH && c !== DOT))) return i - pos;
+  return nextLineSlowly(i);
+}
+
+function nextLineSlowly(first: number): number {
+  let i = first;
   for (;;) {
-    if (pos >= len) return END;
-    let i = pos === seenLine ? seenText : pos;
-    while (src.charCodeAt(i) === SPACE) i++;
     const c = src.charCodeAt(i);
-    if (c === LF) {
-      pos = i + 1;
-      continue;
-    }
-    if (c === HASH) {
-      pos = src.indexOf('\n', i) + 1;
-      continue;
-    }
-    if (c === TAB) fail();
-    if (i === pos && (c === DASH || c === DOT)) {
-      if (src.charCodeAt(i + 1) === c && src.charCodeAt(i + 2) === c) {
-        const d = src.charCodeAt(i + 3);
-        // `...` ends a document; `---x` is a separator to js-yaml at a document's start only.
-        if (c === DASH && (d === SPACE || d === LF)) return SEPARATOR;
-        fail();
+    if (c === LF) pos = i + 1;
+    else if (c === HASH) pos = lineEnd(i) + 1;
+    else {
+      if (c === TAB) fail();
+      if (i === pos && (c === DASH || c === DOT)) {
+        if (src.charCodeAt(i + 1) === c && src.charCodeAt(i + 2) === c) {
+          const d = src.charCodeAt(i + 3);
+          // `...` ends a document; `---x` is a separator to js-yaml at a document's start only.
+          if (c === DASH && (d === SPACE || d === LF)) return SEPARATOR;
+          fail();
+        }
       }
+      return i - pos;
     }
-    return i - pos;
+    if (pos >= len) return END;
+    i = pos;
+    while (src.charCodeAt(i) === SPACE) i++;
   }
 }
 
@@ -266,24 +270,52 @@ function isEntryAt(i: number): boolean {
   return c === SPACE || c === LF;
 }
 
-/** The node whose line starts at `pos`, indented `ind`, inside a collection indented `parent`. */
-function blockNode(ind: number, parent: number): unknown {
-  const p = pos + ind;
-  return isEntryAt(p) ? blockSeq(ind, p) : nodeAt(p, ind, parent, true);
-}
-
 /**
- * The node starting at `p` (column `col`, on a line of its own or after `- `): a block mapping when
- * it opens with a key and `keys` allows it, else a scalar or flow sequence. `parent` is the
- * indentation of the enclosing collection (-1 at a document's root, where only a mapping is read).
+ * The node starting at `p` (column `col`, on a line of its own or after `- `): when `blocks` allows,
+ * a block sequence or a block mapping (when it opens with `- ` or a key), else a scalar or flow
+ * sequence. `parent` is the indentation of the enclosing collection (-1 at a document's root, where
+ * only a block collection is read). Leaves `pos` at the start of the first line after the node.
+ *
+ * The block sequence is read here rather than in a function of its own so that V8 compiles each of
+ * the reader's recursive functions once, not also inside one another.
  */
-function nodeAt(p: number, col: number, parent: number, keys: boolean): unknown {
+function nodeAt(p: number, col: number, parent: number, blocks: boolean): unknown {
   const c = src.charCodeAt(p);
+  if (blocks && c === DASH && isEntryAt(p)) {
+    if (++depth > MAX_DEPTH) fail();
+    const seq: unknown[] = [];
+    let dash = p;
+    for (;;) {
+      let q = dash + 1;
+      while (src.charCodeAt(q) === SPACE) q++;
+      const d = src.charCodeAt(q);
+      if (d === LF || d === HASH) {
+        pos = (d === LF ? q : lineEnd(q)) + 1;
+        const k = nextLine();
+        if (k > col) seq.push(nodeAt(pos + k, k, col, true));
+        else {
+          seq.push(null);
+          // After an empty entry js-yaml takes a `- ` at any lesser indentation as this sequence's.
+          if (k >= 0 && k < col && isEntryAt(pos + k)) fail();
+        }
+      } else if (d === TAB) fail();
+      else seq.push(nodeAt(q, col + q - dash, col, true));
+      const k = nextLine();
+      if (k === col && isEntryAt(pos + col)) {
+        dash = pos + col;
+        continue;
+      }
+      if (k > col) fail();
+      break;
+    }
+    depth--;
+    return seq;
+  }
   if (c === SQUOTE || c === DQUOTE) {
     const text = c === SQUOTE ? singleQuoted(p) : doubleQuoted(p);
     let q = tokEnd;
     while (src.charCodeAt(q) === SPACE) q++;
-    if (keys && src.charCodeAt(q) === COLON) {
+    if (blocks && src.charCodeAt(q) === COLON) {
       const d = src.charCodeAt(q + 1);
       if (d !== SPACE && d !== LF) fail();
       return blockMap(col, text, q + 1);
@@ -305,8 +337,8 @@ function nodeAt(p: number, col: number, parent: number, keys: boolean): unknown 
   plainStart(p, c, false);
   const end = plainLine(p);
   if (stop === KEY) {
-    if (!keys) fail();
-    return blockMap(col, keyText(src.slice(p, end)), stopAt + 1);
+    if (!blocks) fail();
+    return blockMap(col, keyAt(p, end), stopAt + 1);
   }
   if (parent < 0) fail();
   if (stop === COMMENT) {
@@ -366,10 +398,10 @@ function blockMap(ind: number, firstKey: string, after: number): Record<string, 
     let value: unknown = null;
     if (c === LF || c === HASH) {
       // The value is on the lines below: deeper, or a sequence at the key's own indentation.
-      pos = (c === LF ? q : src.indexOf('\n', q)) + 1;
+      pos = (c === LF ? q : lineEnd(q)) + 1;
       const k = nextLine();
-      if (k > ind) value = blockNode(k, ind);
-      else if (k === ind && isEntryAt(pos + ind)) value = blockSeq(ind, pos + ind);
+      if (k > ind) value = nodeAt(pos + k, k, ind, true);
+      else if (k === ind && isEntryAt(pos + ind)) value = nodeAt(pos + ind, ind, ind, true);
     } else if (c === TAB) fail();
     else value = nodeAt(q, 0, ind, false);
     map[key] = value;
@@ -392,49 +424,12 @@ function blockMap(ind: number, firstKey: string, after: number): Record<string, 
       plainStart(at, first, false);
       const end = plainLine(at);
       if (stop !== KEY) fail();
-      key = keyText(src.slice(at, end));
+      key = keyAt(at, end);
       p = stopAt + 1;
     }
   }
   depth--;
   return map;
-}
-
-
-/**
- * A block sequence indented `ind` whose first `-` is at `dash` (mid-line when nested as `- - x`).
- * Leaves `pos` at the start of the first line that is not part of it.
- */
-function blockSeq(ind: number, dash: number): unknown[] {
-  if (++depth > MAX_DEPTH) fail();
-  const seq: unknown[] = [];
-  let p = dash;
-  for (;;) {
-    let q = p + 1;
-    while (src.charCodeAt(q) === SPACE) q++;
-    const c = src.charCodeAt(q);
-    if (c === LF || c === HASH) {
-      pos = (c === LF ? q : src.indexOf('\n', q)) + 1;
-      const k = nextLine();
-      if (k > ind) seq.push(blockNode(k, ind));
-      else {
-        seq.push(null);
-        // After an empty entry js-yaml takes a `- ` at any lesser indentation as this sequence's.
-        if (k >= 0 && k < ind && isEntryAt(pos + k)) fail();
-      }
-    } else if (c === TAB) fail();
-    else if (isEntryAt(q)) seq.push(blockSeq(ind + q - p, q));
-    else seq.push(nodeAt(q, ind + q - p, ind, true));
-    const k = nextLine();
-    if (k === ind && isEntryAt(pos + ind)) {
-      p = pos + ind;
-      continue;
-    }
-    if (k > ind) fail();
-    break;
-  }
-  depth--;
-  return seq;
 }
 
 /** After a one-line node ending at `q`: only spaces and a comment may follow. Moves `pos` to the next line. */
@@ -443,41 +438,22 @@ function endLine(q: number): void {
   while (src.charCodeAt(i) === SPACE) i++;
   const c = src.charCodeAt(i);
   if (c === LF) pos = i + 1;
-  else if (c === HASH && i > q) pos = src.indexOf('\n', i) + 1;
+  else if (c === HASH && i > q) pos = lineEnd(i) + 1;
   else fail();
 }
 
+/** For each ASCII code: 1 when a plain scalar cannot start with it, 2 when it cannot if a space follows. */
+const PLAIN_START = new Uint8Array(128);
+for (const ch of ',[]{}#&*!|>\'"%@` \t\n') PLAIN_START[ch.charCodeAt(0)] = 1;
+for (const ch of '?-:') PLAIN_START[ch.charCodeAt(0)] = 2;
+
 /** Gives up on what js-yaml would not start a plain scalar with, or reads otherwise. */
 function plainStart(p: number, c: number, flow: boolean): void {
-  switch (c) {
-    case COMMA:
-    case LBRACKET:
-    case RBRACKET:
-    case LBRACE:
-    case RBRACE:
-    case HASH:
-    case AMP:
-    case STAR:
-    case BANG:
-    case PIPE:
-    case GT:
-    case SQUOTE:
-    case DQUOTE:
-    case PERCENT:
-    case AT:
-    case BACKTICK:
-    case TAB:
-    case SPACE:
-    case LF:
-      return fail();
-    case QUESTION:
-    case DASH:
-    case COLON: {
-      const d = src.charCodeAt(p + 1);
-      if (d === SPACE || d === LF || d === TAB || (flow && isFlowIndicator(d))) fail();
-      break;
-    }
-    default:
+  const kind = c < 128 ? PLAIN_START[c] : 0; // (past the table's end, as past a text's: see nextLine)
+  if (kind === 1) fail();
+  if (kind === 2) {
+    const d = src.charCodeAt(p + 1);
+    if (d === SPACE || d === LF || d === TAB || (flow && isFlowIndicator(d))) fail();
   }
 }
 
@@ -490,70 +466,87 @@ function isFlowIndicator(c: number): boolean {
  * sets `stop` and `stopAt`: the line ended, a comment began, or `: ` ended a key.
  */
 function plainLine(p: number): number {
-  const eol = src.indexOf('\n', p);
+  if (colonSpaceAt < p || spaceHashAt < p || tabAt < p) findMarks(p);
+  const eol = lineEnd(p);
   let at = eol;
   stop = LINE;
-  stopAt = eol;
-  if (colonSpaceAt < p) colonSpaceAt = nextColonSpace(p);
-  if (colonSpaceAt < at) {
+  if (colonSpaceAt < eol) {
     at = colonSpaceAt;
     stop = KEY;
-    stopAt = at;
   } else if (eol > p && src.charCodeAt(eol - 1) === COLON) {
     at = eol - 1;
     stop = KEY;
-    stopAt = at;
   }
-  if (spaceHashAt < p) spaceHashAt = nextSpaceHash(p);
   if (spaceHashAt < at) {
     at = spaceHashAt;
     stop = COMMENT;
-    stopAt = eol;
   }
-  if (tabAt < p) tabAt = nextTab(p);
   if (tabAt < at) fail();
+  stopAt = stop === KEY ? at : eol;
   while (at > p && src.charCodeAt(at - 1) === SPACE) at--;
   return at;
 }
 
-// Where the next `: `, ` #` and tab are at or after the reader's position: looked up when the reader
-// passes them, so that finding them on every line costs about one scan of the text in all.
+// Where the next `: `, ` #` and tab are at or after the reader's position, so that finding them on
+// every line costs about one scan of the text in all.
 let colonSpaceAt = -1;
 let spaceHashAt = -1;
 let tabAt = -1;
+/** The line feed `lineEnd` found last, and where it looked from. */
+let lfAt = -1;
+let lfFrom = -1;
 
-function nextColonSpace(from: number): number {
-  const k = src.indexOf(': ', from);
-  return k < 0 ? len : k;
+/** The line feed that ends the line holding `p` (the text always ends in one). */
+function lineEnd(p: number): number {
+  if (p < lfFrom || p > lfAt) {
+    lfFrom = p;
+    lfAt = src.indexOf('\n', p);
+  }
+  return lfAt;
 }
 
-function nextSpaceHash(from: number): number {
-  // Looking for `#` (rare outside comments) and then behind it beats looking for ` #` (every space).
-  let k = src.indexOf('#', from + 1);
-  while (k > 0 && src.charCodeAt(k - 1) !== SPACE) k = src.indexOf('#', k + 1);
-  return k < 0 ? len : k - 1;
+/** Brings the marks below up to `from`: each is looked up again only once the reader has passed it. */
+function findMarks(from: number): void {
+  if (colonSpaceAt < from) {
+    const k = src.indexOf(': ', from);
+    colonSpaceAt = k < 0 ? len : k;
+  }
+  if (spaceHashAt < from) {
+    // Looking for `#` (rare outside comments) and then behind it beats looking for ` #` (every space).
+    let k = src.indexOf('#', from + 1);
+    while (k > 0 && src.charCodeAt(k - 1) !== SPACE) k = src.indexOf('#', k + 1);
+    spaceHashAt = k < 0 ? len : k - 1;
+  }
+  if (tabAt < from) {
+    const k = src.indexOf('\t', from);
+    tabAt = k < 0 ? len : k;
+  }
 }
-
-function nextTab(from: number): number {
-  const k = src.indexOf('\t', from);
-  return k < 0 ? len : k;
-}
-
 
 /** A single-quoted scalar on one line opening at `p`; sets `tokEnd`. */
 function singleQuoted(p: number): string {
-  let out = '';
-  let start = p + 1;
-  const eol = src.indexOf('\n', start);
+  const q = src.indexOf("'", p + 1);
+  if (q < 0 || q > lineEnd(p)) fail();
+  if (src.charCodeAt(q + 1) !== SQUOTE) {
+    tokEnd = q + 1;
+    return src.slice(p + 1, q);
+  }
+  return withQuotes(p + 1, q);
+}
+
+/** The rest of a single-quoted scalar from `start`, where `q` is the first of a `''`. */
+function withQuotes(start: number, q: number): string {
+  let out = src.slice(start, q + 1);
+  let from = q + 2;
   for (;;) {
-    const q = src.indexOf("'", start);
-    if (q < 0 || q > eol) fail();
-    if (src.charCodeAt(q + 1) !== SQUOTE) {
-      tokEnd = q + 1;
-      return out === '' ? src.slice(start, q) : out + src.slice(start, q);
+    const e = src.indexOf("'", from);
+    if (e < 0 || e > lineEnd(start)) fail();
+    if (src.charCodeAt(e + 1) !== SQUOTE) {
+      tokEnd = e + 1;
+      return out + src.slice(from, e);
     }
-    out += src.slice(start, q + 1);
-    start = q + 2;
+    out += src.slice(from, e + 1);
+    from = e + 2;
   }
 }
 
@@ -735,7 +728,7 @@ function blockScalar(p: number, parent: number): string {
   if (c === SPACE) {
     while ((c = src.charCodeAt(++i)) === SPACE);
     if (c === HASH) {
-      i = src.indexOf('\n', i);
+      i = lineEnd(i);
       c = LF;
     }
   }
@@ -747,8 +740,10 @@ function blockScalar(p: number, parent: number): string {
   let empty = 0;
   let didRead = false;
   let moreIndented = false;
-  for (;;) {
-    let j = line;
+  let j = line;
+  // A line indented less than the text, or the text's end, ends the scalar.
+  while (line < len) {
+    j = line;
     if (detected) {
       const stopAt = line + indent;
       while (j < stopAt && src.charCodeAt(j) === SPACE) j++;
@@ -762,13 +757,9 @@ function blockScalar(p: number, parent: number): string {
       line = j + 1;
       continue;
     }
-    if (j >= len || j - line < indent) {
+    if (j - line < indent) {
       if (ch === TAB) fail();
-      if (chomp === KEEP) out += '\n'.repeat(didRead ? empty + 1 : empty);
-      else if (chomp === CLIP && didRead) out += '\n';
-      pos = seenLine = line;
-      seenText = j;
-      return out;
+      break;
     }
     if (folded) {
       if (ch === SPACE || ch === TAB) {
@@ -785,22 +776,91 @@ function blockScalar(p: number, parent: number): string {
     didRead = true;
     detected = true;
     empty = 0;
-    const eol = src.indexOf('\n', j);
+    const eol = lineEnd(j);
     out += src.slice(j, eol);
     line = eol + 1;
   }
+  if (chomp === KEEP) out += '\n'.repeat(didRead ? empty + 1 : empty);
+  else if (chomp === CLIP && didRead) out += '\n';
+  pos = seenLine = line;
+  seenText = j;
+  return out;
 }
 
-/** A plain key as js-yaml stores it: resolved, then made a string (`~` → "null", `01` → "1"). */
-function keyText(text: string): string {
-  const v = resolvePlain(text);
+/**
+ * The plain key from `start` to `end` as js-yaml stores it: resolved, then made a string (`~` → "null",
+ * `01` → "1"). The keys most rule files repeat come from a table, sparing a new string each time.
+ */
+function keyAt(start: number, end: number): string {
+  const n = end - start;
+  const common = n < COMMON_KEYS.length ? COMMON_KEYS[n] : undefined;
+  if (common !== undefined) {
+    for (let i = 0; i < common.length; i++) {
+      const k = common[i];
+      if (k !== undefined && src.startsWith(k, start)) return k;
+    }
+  }
+  const v = resolvePlain(src.slice(start, end));
   return typeof v === 'string' ? v : String(v);
 }
+
+/** Keys of SigmaHQ's rule files by length (all resolve to themselves). */
+const COMMON_KEYS: string[][] = Array.from({ length: 32 }, () => []);
+for (const k of [
+  'id',
+  'title',
+  'status',
+  'description',
+  'references',
+  'author',
+  'date',
+  'modified',
+  'tags',
+  'logsource',
+  'category',
+  'product',
+  'service',
+  'detection',
+  'selection',
+  'filter',
+  'condition',
+  'falsepositives',
+  'level',
+  'related',
+  'type',
+  'fields',
+  'definition',
+  'EventID',
+  'Image',
+  'Image|endswith',
+  'Image|contains',
+  'Image|startswith',
+  'OriginalFileName',
+  'ParentImage|endswith',
+  'CommandLine|contains',
+  'CommandLine|contains|all',
+  'TargetObject|contains',
+  'TargetObject|endswith',
+  'TargetFilename|endswith',
+  'TargetFilename|contains',
+  'selection_img',
+  'selection_cli',
+  'regression_tests_path',
+])
+  COMMON_KEYS[k.length]?.push(k);
 
 /** A plain scalar's value under the core schema: null, boolean, decimal integer or string. */
 function resolvePlain(t: string): unknown {
   const c = t.charCodeAt(0);
-  if ((c >= 0x30 && c <= 0x39) || c === DASH || c === PLUS || c === DOT) return numberOrString(t, c);
+  // Past `9`, only the first letters of null, true, false and `~` may start anything but a string.
+  if (c > 0x39 && c !== 0x6e && c !== 0x74 && c !== 0x66 && c !== 0x4e && c !== 0x54 && c !== 0x46)
+    if (c !== 0x7e) return t;
+  return nullBooleanOrNumber(t, c);
+}
+
+function nullBooleanOrNumber(t: string, c: number): unknown {
+  if ((c >= 0x30 && c <= 0x39) || c === DASH || c === PLUS || c === DOT)
+    return numberOrString(t, c);
   if (t.length <= 5) {
     switch (t) {
       case '~':

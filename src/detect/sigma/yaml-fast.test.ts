@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { readYamlFast } from './yaml-fast.ts';
+import { readYamlFast, WARM_UP } from './yaml-fast.ts';
 
 const shared = new URL('../../../../shared/data/sigma/', import.meta.url).pathname;
 const repoRules = new URL('../../../rules/', import.meta.url).pathname;
@@ -105,6 +105,8 @@ describe('readYamlFast on hand-written cases', () => {
     expect(read('- one\n two # c\n- x\n')).toStrictEqual([['one two', 'x']]);
     expect(read('k:\n  some text\n more\n')).toStrictEqual([{ k: 'some text more' }]);
     expect(read('a: b\n  - c\n')).toStrictEqual([{ a: 'b - c' }]);
+    expect(read('a: b\n\n  c\nd: e\n\n')).toStrictEqual([{ a: 'b\nc', d: 'e' }]);
+    expect(read('- a\n\n\n - b\n-\n')).toStrictEqual([['a\n\n- b', null]]);
     // A comment line ends the scalar; text after it at the same depth is an error to js-yaml.
     expect(read('a: b\n  # c\nd: e\n')).toStrictEqual([{ a: 'b', d: 'e' }]);
     expect(read('a: b\n  # c\n  d\n')).toBeUndefined();
@@ -212,6 +214,11 @@ describe('readYamlFast on hand-written cases', () => {
       '',
     ])
       expect(read(text), JSON.stringify(text)).toBeUndefined();
+  });
+
+  it('reads its own warm-up text, which must take the common branches to be any use', () => {
+    const docs = read(WARM_UP);
+    expect(docs?.length).toBe(2);
   });
 
   it('splits documents as js-yaml does', () => {

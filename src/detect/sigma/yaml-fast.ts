@@ -345,9 +345,25 @@ function nodeAt(p: number, col: number, parent: number, blocks: boolean): unknow
     pos = stopAt + 1;
     return resolvePlain(src.slice(p, end));
   }
-  // Lines indented deeper than the enclosing collection continue the scalar, folded as js-yaml folds.
-  let text = src.slice(p, end);
+  // Lines indented deeper than the enclosing collection continue the scalar (rare in rule files).
   let line = stopAt + 1;
+  let i = line;
+  while (src.charCodeAt(i) === SPACE) i++;
+  const d = src.charCodeAt(i);
+  if (line < len && (d === LF || (i - line > parent && d !== HASH)))
+    return foldPlain(src.slice(p, end), line, parent);
+  pos = seenLine = line;
+  seenText = i;
+  return resolvePlain(src.slice(p, end));
+}
+
+/**
+ * A plain scalar whose first line is `first`, continued on the lines from `from` that are indented
+ * deeper than `parent`, folded as js-yaml folds them: one line break is a space, n breaks are n - 1.
+ */
+function foldPlain(first: string, from: number, parent: number): unknown {
+  let text = first;
+  let line = from;
   let breaks = 1;
   for (;;) {
     if (line >= len) {
@@ -466,7 +482,21 @@ function isFlowIndicator(c: number): boolean {
  * sets `stop` and `stopAt`: the line ended, a comment began, or `: ` ended a key.
  */
 function plainLine(p: number): number {
-  if (colonSpaceAt < p || spaceHashAt < p || tabAt < p) findMarks(p);
+  // The next `: `, ` #` and tab are looked up again only once the reader has passed them.
+  if (colonSpaceAt < p) {
+    const k = src.indexOf(': ', p);
+    colonSpaceAt = k < 0 ? len : k;
+  }
+  if (spaceHashAt < p) {
+    // Looking for `#` (rare outside comments) and then behind it beats looking for ` #` (every space).
+    let k = src.indexOf('#', p + 1);
+    while (k > 0 && src.charCodeAt(k - 1) !== SPACE) k = src.indexOf('#', k + 1);
+    spaceHashAt = k < 0 ? len : k - 1;
+  }
+  if (tabAt < p) {
+    const k = src.indexOf('\t', p);
+    tabAt = k < 0 ? len : k;
+  }
   const eol = lineEnd(p);
   let at = eol;
   stop = LINE;
@@ -503,24 +533,6 @@ function lineEnd(p: number): number {
     lfAt = src.indexOf('\n', p);
   }
   return lfAt;
-}
-
-/** Brings the marks below up to `from`: each is looked up again only once the reader has passed it. */
-function findMarks(from: number): void {
-  if (colonSpaceAt < from) {
-    const k = src.indexOf(': ', from);
-    colonSpaceAt = k < 0 ? len : k;
-  }
-  if (spaceHashAt < from) {
-    // Looking for `#` (rare outside comments) and then behind it beats looking for ` #` (every space).
-    let k = src.indexOf('#', from + 1);
-    while (k > 0 && src.charCodeAt(k - 1) !== SPACE) k = src.indexOf('#', k + 1);
-    spaceHashAt = k < 0 ? len : k - 1;
-  }
-  if (tabAt < from) {
-    const k = src.indexOf('\t', from);
-    tabAt = k < 0 ? len : k;
-  }
 }
 
 /** A single-quoted scalar on one line opening at `p`; sets `tokEnd`. */

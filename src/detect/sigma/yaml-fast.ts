@@ -346,14 +346,17 @@ function nodeAt(p: number, col: number, parent: number, blocks: boolean): unknow
     return resolvePlain(src.slice(p, end));
   }
   // Lines indented deeper than the enclosing collection continue the scalar (rare in rule files).
-  let line = stopAt + 1;
-  let i = line;
-  while (src.charCodeAt(i) === SPACE) i++;
-  const d = src.charCodeAt(i);
-  if (line < len && (d === LF || (i - line > parent && d !== HASH)))
-    return foldPlain(src.slice(p, end), line, parent);
-  pos = seenLine = line;
-  seenText = i;
+  const line = stopAt + 1;
+  if (line < len) {
+    let i = line;
+    while (src.charCodeAt(i) === SPACE) i++;
+    const d = src.charCodeAt(i);
+    if (d === LF || (i - line > parent && d !== HASH))
+      return foldPlain(src.slice(p, end), line, parent);
+    seenLine = line;
+    seenText = i;
+  }
+  pos = line;
   return resolvePlain(src.slice(p, end));
 }
 

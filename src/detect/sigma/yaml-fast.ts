@@ -867,34 +867,25 @@ for (const k of [
 /** A plain scalar's value under the core schema: null, boolean, decimal integer or string. */
 function resolvePlain(t: string): unknown {
   const c = t.charCodeAt(0);
-  // Past `9`, only the first letters of null, true, false and `~` may start anything but a string.
-  if (c > 0x39 && c !== 0x6e && c !== 0x74 && c !== 0x66 && c !== 0x4e && c !== 0x54 && c !== 0x46)
-    if (c !== 0x7e) return t;
-  return nullBooleanOrNumber(t, c);
-}
-
-function nullBooleanOrNumber(t: string, c: number): unknown {
-  if ((c >= 0x30 && c <= 0x39) || c === DASH || c === PLUS || c === DOT)
-    return numberOrString(t, c);
-  if (t.length <= 5) {
-    switch (t) {
-      case '~':
-      case 'null':
-      case 'Null':
-      case 'NULL':
-        return null;
-      case 'true':
-      case 'True':
-      case 'TRUE':
-        return true;
-      case 'false':
-      case 'False':
-      case 'FALSE':
-        return false;
-      default:
-    }
+  if ((c >= 0x30 && c <= 0x39) || c === DASH || c === PLUS || c === DOT) return numberOrString(t, c);
+  if (t.length > 5) return t;
+  switch (t) {
+    case '~':
+    case 'null':
+    case 'Null':
+    case 'NULL':
+      return null;
+    case 'true':
+    case 'True':
+    case 'TRUE':
+      return true;
+    case 'false':
+    case 'False':
+    case 'FALSE':
+      return false;
+    default:
+      return t;
   }
-  return t;
 }
 
 function numberOrString(t: string, c: number): unknown {

@@ -57,9 +57,13 @@ function show(v: unknown): string {
       return `{${Object.entries(v)
         .map(([k, x]) => `${JSON.stringify(k)}:${show(x)}`)
         .join(',')}}`;
-    default:
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+    case 'undefined':
       return `?${typeof v}`;
   }
+  return '?';
 }
 
 /**

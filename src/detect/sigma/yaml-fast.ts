@@ -51,7 +51,6 @@ const MAX_DEPTH = 50;
  * inside the text).
  */
 const UNUSUAL =
-  // eslint-disable-next-line no-control-regex
   /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u2028\u2029\uFEFF\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Anything but printable ASCII and line feeds: only a text holding some can be UNUSUAL. */
@@ -867,7 +866,8 @@ for (const k of [
 /** A plain scalar's value under the core schema: null, boolean, decimal integer or string. */
 function resolvePlain(t: string): unknown {
   const c = t.charCodeAt(0);
-  if ((c >= 0x30 && c <= 0x39) || c === DASH || c === PLUS || c === DOT) return numberOrString(t, c);
+  if ((c >= 0x30 && c <= 0x39) || c === DASH || c === PLUS || c === DOT)
+    return numberOrString(t, c);
   if (t.length > 5) return t;
   switch (t) {
     case '~':

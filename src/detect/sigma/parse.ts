@@ -233,7 +233,7 @@ function doubleQuoteEnd(text: string, i: number): number {
  * `repeat`). YAML syntax errors become SIGMA_YAML issues; the other documents of the file still load.
  *
  * Fast path: most rule files are plain YAML. Vigil's own reader (`yaml-fast.ts`) reads the subset rule
- * files use to exactly what js-yaml gives, several times faster; what it declines goes to js-yaml (core
+ * files use to exactly what js-yaml gives, two to three times faster; what it declines goes to js-yaml (core
  * schema, the same YAML 1.2 value rules as the `yaml` package), itself about three times faster than the
  * located parse. Positions are needed only when something is reported, so the located parse runs on the
  * first `locate` call. A file js-yaml refuses, or one with anchors, aliases or merge keys, takes the

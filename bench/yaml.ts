@@ -5,7 +5,7 @@
  * a scan thread meets its rules; warm is the median of later passes. Each reader runs in several fresh
  * processes, interleaved; the figures are the median and the best of them.
  *
- *   node --import tsx bench/yaml.ts [rounds]
+ *   npm run bench:yaml [-- rounds]
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

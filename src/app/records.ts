@@ -30,18 +30,9 @@ export interface DetectionRecord extends EventRef {
   readonly events?: readonly (EventRef & { readonly fields: Fields })[];
 }
 
-/** Where `eventRef` finds an event's host, channel, event id, record id and time. */
+/** Where `eventRef` finds an event's host and time. */
 const HOST_FIELDS = ['Computer', 'host.name', 'hostname', 'host', 'Hostname', 'computer_name'];
 const TIME_FIELDS = ['TimeCreated_SystemTime', '@timestamp', 'timestamp', 'ts'];
-/** Every field `eventRef` reads: an event cut down to these gives the same reference. */
-export const REF_FIELDS: readonly string[] = [
-  ...HOST_FIELDS,
-  ...TIME_FIELDS,
-  'Channel',
-  'EventID',
-  'event.code',
-  'EventRecordID',
-];
 
 function first(fields: Fields, names: readonly string[]): FieldValue | undefined {
   for (const n of names) {

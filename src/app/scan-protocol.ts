@@ -1,5 +1,5 @@
 /** Messages between `vigil scan`'s coordinator and its worker threads. */
-import type { Detection, Issue, RuleRef } from '../core/index.ts';
+import type { Detection, EventOrigin, Issue, RuleRef } from '../core/index.ts';
 import { detectFormat, type InputFormat } from '../ingest/index.ts';
 import type { CorrelationRule } from '../detect/index.ts';
 import type { LineFormat } from './records.ts';
@@ -70,10 +70,27 @@ export interface ScanTask {
  * A rule hit as a worker reports it: the rule by its index in the rule set (every worker's rule set is the
  * same; the table came with worker 0's `ready`), so its metadata does not travel with every hit.
  */
-export interface WireDetection extends Omit<Detection, 'rule' | 'kind' | 'group'> {
+export type WireDetection = WholeHit | RenderedHit;
+
+/** A hit with its events and matched fields. */
+export interface WholeHit extends Omit<Detection, 'rule' | 'kind' | 'group'> {
   readonly rule: number;
-  /** The hit's output line, when the scan renders them (its event then carries `REF_FIELDS` only). */
-  readonly line?: string;
+}
+
+/**
+ * A hit whose output line the worker rendered (the scan renders lines, and no correlation rule reads the
+ * hit): its whole record is in `line`, and only what the summary and the timeline order read travels
+ * with it — a few strings instead of the event's objects, which cost more to copy between threads than
+ * to rebuild.
+ */
+export interface RenderedHit {
+  readonly rule: number;
+  readonly ts: number;
+  readonly line: string;
+  /** The event's host (`eventRef(event).computer`), its tenant and where it was read. */
+  readonly computer: string;
+  readonly tenant: string;
+  readonly origin: EventOrigin;
 }
 
 export type ToWorker =

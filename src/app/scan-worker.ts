@@ -5,7 +5,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { parseEvtx } from '../ingest/evtx/index.ts';
 import { readBytes } from '../ingest/index.ts';
 import { levelRank } from '../core/index.ts';
-import type { Event, Fields, Issue, ReadBatch, RuleRef } from '../core/index.ts';
+import type { Issue, ReadBatch, RuleRef } from '../core/index.ts';
 import {
   CorrelationEngine,
   locateIn,
@@ -13,7 +13,7 @@ import {
   type Locate,
   type PrefilterData,
 } from '../detect/index.ts';
-import { REF_FIELDS, renderLine } from './records.ts';
+import { eventRef, renderLine } from './records.ts';
 import { compileSlice, linkDetector, type BuiltDetector } from './detector.ts';
 import { readTextFiles, ruleSetup } from './files.ts';
 import {
@@ -238,31 +238,21 @@ function run(task: ScanTask, ruleset: BuiltDetector['ruleset']): void {
       const hits = ruleset.match(event);
       for (const hit of hits) {
         const rule = ruleIndex.get(hit.rule) ?? -1;
-        if (render && levelRank(hit.rule.level) >= render.minRank) {
-          // The line carries the whole event; the coordinator gets it whole only to correlate it.
-          const whole = correlated(hit.rule);
+        // The line carries the whole event; the coordinator gets it whole only to correlate it.
+        if (render && levelRank(hit.rule.level) >= render.minRank && !correlated(hit.rule)) {
           detections.push({
             rule,
             ts: hit.ts,
-            events: whole ? hit.events : hit.events.map(refOnly),
-            matched: hit.matched,
             line: renderLine(render.format, hit),
+            computer: eventRef(event).computer,
+            tenant: event.tenant,
+            origin: event.origin,
           });
         } else detections.push({ rule, ts: hit.ts, events: hit.events, matched: hit.matched });
       }
     }
   }
   send({ type: 'result', id: task.id, records, issues, detections });
-}
-
-/** The event cut down to the fields its timeline reference reads. */
-function refOnly(e: Event): Event {
-  const fields: Record<string, Fields[string]> = {};
-  for (const name of REF_FIELDS) {
-    const v = e.fields[name];
-    if (v !== undefined) fields[name] = v;
-  }
-  return { ts: e.ts, tenant: e.tenant, source: e.source, origin: e.origin, fields };
 }
 
 /** Rules whose hits correlation rules read (by id or name). */

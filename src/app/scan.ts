@@ -7,7 +7,14 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EventLoopUtilization } from 'node:perf_hooks';
-import { levelRank, type Detection, type Issue, type Level, type RuleRef } from '../core/index.ts';
+import {
+  levelRank,
+  type Detection,
+  type Event,
+  type Issue,
+  type Level,
+  type RuleRef,
+} from '../core/index.ts';
 import { evtxChunks } from '../ingest/evtx/index.ts';
 import { listInputs, type InputFormat, type InputRef } from '../ingest/index.ts';
 import { byTime, correlate, type LoadReport } from './detector.ts';
@@ -42,9 +49,9 @@ export interface ScanOptions {
   readonly onProgress?: (p: ScanProgress) => void;
   /**
    * Renders each reported detection's output line as it is found: the worker threads render their own
-   * hits (in parallel, instead of one long serial pass after the last file) and send the line with an
-   * event cut down to what the summary and the timeline order read (`REF_FIELDS`), unless a correlation
-   * rule needs the whole event. `ScanResult.rendered` holds the lines; correlation hits are rendered at
+   * hits (in parallel, instead of one long serial pass after the last file) and send the line with only
+   * what the summary and the timeline order read (its event here holds its host as `Computer`, its
+   * tenant and origin), unless a correlation rule needs the whole event. `ScanResult.rendered` holds the lines; correlation hits are rendered at
    * the end.
    */
   readonly render?: LineFormat;
@@ -169,6 +176,26 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
         for (const d of r.detections) {
           const rule = ruleRefs[d.rule];
           if (!rule) continue;
+          if ('line' in d) {
+            // Only what the summary and the timeline order read: the record is in the line.
+            const event: Event = {
+              ts: d.ts,
+              tenant: d.tenant,
+              source: {},
+              origin: d.origin,
+              fields: { Computer: d.computer },
+            };
+            const detection: Detection = {
+              rule,
+              kind: 'event',
+              ts: d.ts,
+              events: [event],
+              matched: {},
+            };
+            detections.push(detection);
+            rendered.set(detection, d.line);
+            continue;
+          }
           const detection: Detection = {
             rule,
             kind: 'event',
@@ -177,8 +204,7 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
             matched: d.matched,
           };
           detections.push(detection);
-          if (d.line !== undefined) rendered.set(detection, d.line);
-          else if (render && levelRank(rule.level) >= minRank)
+          if (render && levelRank(rule.level) >= minRank)
             rendered.set(detection, renderLine(render, detection));
         }
         progress();

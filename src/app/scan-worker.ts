@@ -63,6 +63,10 @@ try {
     detector.ruleset.usePrefilters(prefilterCache.loaded);
     step('prefilters');
   }
+  if (init.parts > 1)
+    detector.ruleset.onPrefilterBuilt = (route, data) => {
+      send({ type: 'prefilter', route, data });
+    };
   const refs = detector.ruleset.rules.map((r) => r.ref);
   refs.forEach((ref, i) => ruleIndex.set(ref, i));
   step('ready');
@@ -175,7 +179,7 @@ function readPrefilters(key: string): ReadonlyMap<string, PrefilterData> {
 function savePrefilters(): void {
   if (!prefilterCache || !detector) return;
   const { key, loaded } = prefilterCache;
-  const built = detector.ruleset.builtPrefilters();
+  const built = new Map([...received, ...detector.ruleset.builtPrefilters()]);
   if ([...built.keys()].every((route) => loaded.has(route))) return;
   writeEntry(init.cacheDir ?? '', key, serialize(new Map([...loaded, ...built])));
 }
@@ -262,8 +266,16 @@ function correlated(rule: RuleRef): boolean {
   return referenced.has(rule.id) || (rule.name !== undefined && referenced.has(rule.name));
 }
 
+/** Prefilters other workers built (cached with this worker's own at the end). */
+const received = new Map<string, PrefilterData>();
+
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'link') return;
+  if (msg.type === 'prefilter') {
+    received.set(msg.route, msg.data);
+    detector?.ruleset.usePrefilters(new Map([[msg.route, msg.data]]));
+    return;
+  }
   if (msg.type === 'save-prefilters') {
     try {
       savePrefilters();

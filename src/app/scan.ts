@@ -515,6 +515,10 @@ class WorkerPool {
       this.saved?.();
       return;
     }
+    if (msg.type === 'prefilter') {
+      for (const w of this.workers) if (w !== worker) w.postMessage(msg satisfies ToWorker);
+      return;
+    }
     if (msg.type !== 'result') return;
     const task = this.running.get(msg.id);
     this.running.delete(msg.id);

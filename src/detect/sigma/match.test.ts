@@ -457,15 +457,25 @@ detection:
     ]);
     const titles = (set: RuleSet) => events.map((e) => set.match(e).map((d) => d.rule.title));
     const own = new RuleSet(r.rules);
+    const told: string[] = [];
+    own.onPrefilterBuilt = (route, data) => {
+      told.push(route);
+      expect(data.size).toBeGreaterThan(0);
+    };
     const expected = titles(own);
     expect(expected.flat().length).toBeGreaterThan(10);
     const built = own.builtPrefilters();
+    // Each prefilter it built was announced once (a scan thread passes it on to the others).
+    expect(told.sort()).toEqual([...built.keys()].sort());
     expect([...built.keys()].sort()).toEqual([
       'windows/process_creation/security-4688',
       'windows/process_creation/sysmon',
     ]);
     const taker = new RuleSet(r.rules);
     taker.usePrefilters(structuredClone(built));
+    taker.onPrefilterBuilt = (route) => {
+      throw new Error(`built ${route} although it was given`);
+    };
     expect(titles(taker)).toEqual(expected);
     // It used the given data rather than building its own.
     for (const [route, data] of taker.builtPrefilters())

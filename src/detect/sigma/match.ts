@@ -627,14 +627,17 @@ export class RuleSet {
    */
   private start(g: Group): void {
     const known = this.knownPrefilters.get(g.route.name);
-    g.prefilter =
-      g.entries.length < PREFILTER_MIN
-        ? null
-        : known?.size === g.entries.length
-          ? Prefilter.fromData(known, this.ctx)
-          : Prefilter.build(g.entries.map(condOf), this.ctx);
+    if (g.entries.length < PREFILTER_MIN) g.prefilter = null;
+    else if (known?.size === g.entries.length) g.prefilter = Prefilter.fromData(known, this.ctx);
+    else {
+      g.prefilter = Prefilter.build(g.entries.map(condOf), this.ctx);
+      this.onPrefilterBuilt?.(g.route.name, g.prefilter.toData());
+    }
     g.started = true;
   }
+
+  /** Told each prefilter this rule set builds, so that another thread can take it (`usePrefilters`). */
+  onPrefilterBuilt: ((route: string, data: PrefilterData) => void) | undefined;
 
   private evaluator(e: Entry): EvalNode {
     const tree = buildEval(condOf(e), this.ctx);

@@ -69,6 +69,17 @@ describe('rule documents', () => {
     expect(r.rules).toHaveLength(0);
   });
 
+  it('lists the first 20 YAML errors of a file and counts the rest (a hostile upload gets no megabyte list)', () => {
+    const t0 = performance.now();
+    const r = readDocuments('bad.yml', `title: x\na: ${'b: '.repeat(50_000)}\n`);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(r.issues).toHaveLength(21);
+    expect(r.issues.slice(0, 20).every((i) => i.code === 'SIGMA_YAML' && i.at?.line === 2)).toBe(
+      true,
+    );
+    expect(r.issues[20]?.message).toMatch(/^and \d+ more YAML errors in this file/);
+  });
+
   it('collects every schema problem of a document, each located', () => {
     const r = load(`title: ''
 id: not-a-uuid

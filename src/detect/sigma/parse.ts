@@ -228,6 +228,9 @@ function doubleQuoteEnd(text: string, i: number): number {
   return -1;
 }
 
+/** YAML syntax errors listed per file; the rest are counted in one closing issue. */
+const MAX_YAML_ERRORS = 20;
+
 /**
  * Splits one file into its YAML documents, resolving Sigma 1.x collections (`action: global`, `reset`,
  * `repeat`). YAML syntax errors become SIGMA_YAML issues; the other documents of the file still load.
@@ -309,9 +312,12 @@ export function readDocumentsLocated(
   };
   let global: { value: Record<string, unknown>; doc: YamlDocument } | undefined;
   let previous: { value: Record<string, unknown>; doc: YamlDocument } | undefined;
+  let yamlErrors = 0;
   all.forEach((doc, index) => {
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
+        // A broken (or hostile) file can hold an error on every line: the first ones say where to look.
+        if (++yamlErrors > MAX_YAML_ERRORS) continue;
         const p = posAt(e.pos[0]);
         issues.push({
           code: 'SIGMA_YAML',
@@ -384,6 +390,14 @@ export function readDocumentsLocated(
     });
     docs.push(rd);
   });
+  if (yamlErrors > MAX_YAML_ERRORS) {
+    issues.push({
+      code: 'SIGMA_YAML',
+      severity: 'error',
+      message: `and ${yamlErrors - MAX_YAML_ERRORS} more YAML errors in this file (the first ${MAX_YAML_ERRORS} are listed)`,
+      at: { file },
+    });
+  }
   return { docs, issues };
 }
 

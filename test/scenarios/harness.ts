@@ -237,3 +237,20 @@ export function summary(i: IncidentJson): unknown {
     mitigations: i.mitigations.map((m) => m.id),
   };
 }
+
+/**
+ * The one incident in which `host` is not clean (asserted), and the others. VIGIL_SCENARIO_DEBUG=1
+ * prints them all first.
+ */
+export function splitByHost(
+  incidents: readonly IncidentJson[],
+  host: string,
+): { attack: IncidentJson; rest: IncidentJson[] } {
+  if (process.env['VIGIL_SCENARIO_DEBUG'])
+    console.log(JSON.stringify(incidents.map(summary), null, 1));
+  const attack = incidents.filter((i) =>
+    i.hosts.some((h) => h.name === host && h.state !== 'clean'),
+  );
+  expect(attack).toHaveLength(1);
+  return { attack: attack[0]!, rest: incidents.filter((i) => i !== attack[0]) };
+}

@@ -19,7 +19,7 @@ import {
   settledIncidents,
   shuffled,
   startScenarioServer,
-  summary,
+  splitByHost,
   type IncidentJson,
   type Scenario,
 } from './harness.ts';
@@ -48,16 +48,6 @@ afterAll(async () => {
   await s.close();
 });
 
-function split(incidents: readonly IncidentJson[]): { attack: IncidentJson; rest: IncidentJson[] } {
-  if (process.env['VIGIL_SCENARIO_DEBUG'])
-    console.log(JSON.stringify(incidents.map(summary), null, 1));
-  const attack = incidents.filter((i) =>
-    i.hosts.some((h) => h.name === EX1 && h.state !== 'clean'),
-  );
-  expect(attack).toHaveLength(1);
-  return { attack: attack[0]!, rest: incidents.filter((i) => i !== attack[0]) };
-}
-
 describe('LightNeuron-style Exchange transport agent backdoor', () => {
   let attack: IncidentJson;
   let rest: IncidentJson[];
@@ -65,7 +55,7 @@ describe('LightNeuron-style Exchange transport agent backdoor', () => {
   beforeAll(async () => {
     const key = await s.tenant('mail');
     await ingest(s, key, replay());
-    ({ attack, rest } = split(await settledIncidents(s, 'mail', { min: 10 })));
+    ({ attack, rest } = splitByHost(await settledIncidents(s, 'mail', { min: 10 }), EX1));
     attack = await incidentDetail(s, 'mail', attack.id);
   }, 60_000);
 
@@ -142,7 +132,7 @@ describe('LightNeuron-style Exchange transport agent backdoor', () => {
   it('tells the same story when the events arrive shuffled', async () => {
     const key = await s.tenant('mail-shuffled');
     await ingest(s, key, shuffled(replay(), 20260414), 89);
-    const again = split(await settledIncidents(s, 'mail-shuffled', { min: 10 }));
+    const again = splitByHost(await settledIncidents(s, 'mail-shuffled', { min: 10 }), EX1);
     expect(facts(await incidentDetail(s, 'mail-shuffled', again.attack.id))).toEqual(facts(attack));
     // Not the same number of alerts: a correlation window whose events arrive hours apart in a full
     // shuffle is closed by the tenant's clock before its other half comes (the engine's `late` rule), so

@@ -16,7 +16,7 @@ import {
   settledIncidents,
   shuffled,
   startScenarioServer,
-  summary,
+  splitByHost,
   type IncidentJson,
   type Scenario,
 } from './harness.ts';
@@ -55,16 +55,6 @@ afterAll(async () => {
 });
 
 /** The incident that names db01, and the others. */
-function split(incidents: readonly IncidentJson[]): { attack: IncidentJson; rest: IncidentJson[] } {
-  const attack = incidents.filter((i) =>
-    i.hosts.some((h) => h.name === 'db01.shop.example' && h.state !== 'clean'),
-  );
-  if (process.env['VIGIL_SCENARIO_DEBUG'])
-    console.log(JSON.stringify(incidents.map(summary), null, 1));
-  expect(attack).toHaveLength(1);
-  return { attack: attack[0]!, rest: incidents.filter((i) => i !== attack[0]) };
-}
-
 describe('MongoDB ransom wipe', () => {
   let attack: IncidentJson;
   let rest: IncidentJson[];
@@ -72,7 +62,10 @@ describe('MongoDB ransom wipe', () => {
   beforeAll(async () => {
     const key = await s.tenant('shop');
     await ingest(s, key, replay());
-    ({ attack, rest } = split(await settledIncidents(s, 'shop', { min: 10 })));
+    ({ attack, rest } = splitByHost(
+      await settledIncidents(s, 'shop', { min: 10 }),
+      'db01.shop.example',
+    ));
     attack = await incidentDetail(s, 'shop', attack.id);
   }, 60_000);
 
@@ -174,7 +167,10 @@ describe('MongoDB ransom wipe', () => {
   it('tells the same story when the events arrive shuffled', async () => {
     const key = await s.tenant('shop-shuffled');
     await ingest(s, key, shuffled(replay(), 20260309), 97);
-    const again = split(await settledIncidents(s, 'shop-shuffled', { min: 10 }));
+    const again = splitByHost(
+      await settledIncidents(s, 'shop-shuffled', { min: 10 }),
+      'db01.shop.example',
+    );
     expect(facts(await incidentDetail(s, 'shop-shuffled', again.attack.id))).toEqual(facts(attack));
     expect(again.attack.alert_count).toBe(attack.alert_count);
     expect(again.rest.length).toBe(rest.length);

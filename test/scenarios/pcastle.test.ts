@@ -17,7 +17,7 @@ import {
   settledIncidents,
   shuffled,
   startScenarioServer,
-  summary,
+  splitByHost,
   type IncidentJson,
   type Scenario,
 } from './harness.ts';
@@ -48,16 +48,6 @@ afterAll(async () => {
   await s.close();
 });
 
-function split(incidents: readonly IncidentJson[]): { attack: IncidentJson; rest: IncidentJson[] } {
-  if (process.env['VIGIL_SCENARIO_DEBUG'])
-    console.log(JSON.stringify(incidents.map(summary), null, 1));
-  const attack = incidents.filter((i) =>
-    i.hosts.some((h) => h.name === APP && h.state !== 'clean'),
-  );
-  expect(attack).toHaveLength(1);
-  return { attack: attack[0]!, rest: incidents.filter((i) => i !== attack[0]) };
-}
-
 describe('PCASTLE-style fileless coin-mining worm', () => {
   let attack: IncidentJson;
   let rest: IncidentJson[];
@@ -65,7 +55,7 @@ describe('PCASTLE-style fileless coin-mining worm', () => {
   beforeAll(async () => {
     const key = await s.tenant('corp');
     await ingest(s, key, replay());
-    ({ attack, rest } = split(await settledIncidents(s, 'corp', { min: 20 })));
+    ({ attack, rest } = splitByHost(await settledIncidents(s, 'corp', { min: 20 }), APP));
     attack = await incidentDetail(s, 'corp', attack.id);
   }, 60_000);
 
@@ -166,7 +156,7 @@ describe('PCASTLE-style fileless coin-mining worm', () => {
   it('tells the same story when the events arrive shuffled', async () => {
     const key = await s.tenant('corp-shuffled');
     await ingest(s, key, shuffled(replay(), 20260302), 113);
-    const again = split(await settledIncidents(s, 'corp-shuffled', { min: 20 }));
+    const again = splitByHost(await settledIncidents(s, 'corp-shuffled', { min: 20 }), APP);
     expect(facts(await incidentDetail(s, 'corp-shuffled', again.attack.id))).toEqual(facts(attack));
     expect(again.rest.length).toBe(rest.length);
   }, 60_000);

@@ -27,6 +27,7 @@ import { api, ApiError, request } from '../api/client.ts';
 import type { Role } from '../api/types.ts';
 import { useSession } from '../lib/session.tsx';
 import { utc } from '../lib/format.ts';
+import { TenantSelect } from '../components/TenantSelect.tsx';
 import { PageTitle } from '../components/PageTitle.tsx';
 
 const fail = (e: unknown): void => {
@@ -41,19 +42,7 @@ export default function AdminPage() {
     <Stack gap="sm">
       <Group justify="space-between">
         <PageTitle>Admin</PageTitle>
-        {session.me.tenants.length > 1 && (
-          <Select
-            aria-label="Tenant"
-            size="xs"
-            w={200}
-            value={tenant || null}
-            allowDeselect={false}
-            data={session.me.tenants.map((t) => ({ value: t.id, label: t.name }))}
-            onChange={(v) => {
-              setTenant(v ?? '');
-            }}
-          />
-        )}
+        <TenantSelect value={tenant} onChange={setTenant} />
       </Group>
       <Tabs defaultValue={providerAdmin ? 'tenants' : 'users'} keepMounted={false}>
         <Tabs.List>

@@ -11,7 +11,6 @@ import {
   Group,
   Pagination,
   ScrollArea,
-  Select,
   SimpleGrid,
   Stack,
   Switch,
@@ -31,6 +30,7 @@ import { canManage, useSession } from '../lib/session.tsx';
 import { ruleMatrix } from '../lib/matrix.ts';
 import { utc } from '../lib/format.ts';
 import { LEVEL_COLOR } from '../theme.ts';
+import { TenantSelect } from '../components/TenantSelect.tsx';
 import { PageTitle } from '../components/PageTitle.tsx';
 
 const PAGE = 100;
@@ -48,19 +48,7 @@ export default function RulesPage() {
     <Stack gap="sm">
       <Group justify="space-between">
         <PageTitle>Rules</PageTitle>
-        {session.me.tenants.length > 1 && (
-          <Select
-            aria-label="Tenant"
-            size="xs"
-            w={200}
-            value={tenant || null}
-            allowDeselect={false}
-            data={session.me.tenants.map((t) => ({ value: t.id, label: t.name }))}
-            onChange={(v) => {
-              setTenant(v ?? '');
-            }}
-          />
-        )}
+        <TenantSelect value={tenant} onChange={setTenant} />
       </Group>
       {tenant === '' ? (
         <Text c="dimmed">No tenant to show.</Text>

@@ -79,14 +79,15 @@ export interface WholeHit extends Omit<Detection, 'rule' | 'kind' | 'group'> {
 
 /**
  * A hit whose output line the worker rendered (the scan renders lines, and no correlation rule reads the
- * hit): its whole record is in `line`, and only what the summary and the timeline order read travels
- * with it — a few strings instead of the event's objects, which cost more to copy between threads than
- * to rebuild.
+ * hit): its whole record is the line, UTF-8 at `at` (`len` bytes) in the task result's `lines`, and
+ * only what the summary and the timeline order read travels with it — a few strings instead of the
+ * event's objects, which cost more to copy between threads than to rebuild.
  */
 export interface RenderedHit {
   readonly rule: number;
   readonly ts: number;
-  readonly line: string;
+  readonly at: number;
+  readonly len: number;
   /** The event's host (`eventRef(event).computer`), its tenant and where it was read. */
   readonly computer: string;
   readonly tenant: string;
@@ -153,6 +154,11 @@ export type FromWorker =
       readonly records: number;
       readonly issues: readonly Issue[];
       readonly detections: readonly WireDetection[];
+      /**
+       * The lines of the task's rendered hits, UTF-8, one after another (transferred, not copied: the
+       * coordinator writes them out as they are).
+       */
+      readonly lines?: ArrayBuffer;
     };
 
 /**

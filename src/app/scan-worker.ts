@@ -37,8 +37,8 @@ if (!parentPort) throw new Error('scan-worker must run in a worker thread');
 const port: MessagePort = parentPort;
 const init = workerData as WorkerInit;
 
-let send = (msg: FromWorker): void => {
-  port.postMessage(msg);
+let send = (msg: FromWorker, transfer?: readonly ArrayBuffer[]): void => {
+  port.postMessage(msg, transfer);
 };
 
 const steps: [string, number][] = [];
@@ -235,6 +235,7 @@ function run(task: ScanTask, ruleset: BuiltDetector['ruleset']): void {
   const issues: Issue[] = [];
   const detections: WireDetection[] = [];
   const render = init.render;
+  const lines = render ? lineBuffer.reset() : undefined;
   for (const batch of batches) {
     records += batch.events.length;
     issues.push(...batch.issues);
@@ -243,11 +244,18 @@ function run(task: ScanTask, ruleset: BuiltDetector['ruleset']): void {
       for (const hit of hits) {
         const rule = ruleIndex.get(hit.rule) ?? -1;
         // The line carries the whole event; the coordinator gets it whole only to correlate it.
-        if (render && levelRank(hit.rule.level) >= render.minRank && !correlated(hit.rule)) {
+        if (
+          lines &&
+          render &&
+          levelRank(hit.rule.level) >= render.minRank &&
+          !correlated(hit.rule)
+        ) {
+          const at = lines.size;
           detections.push({
             rule,
             ts: hit.ts,
-            line: renderLine(render.format, hit),
+            at,
+            len: lines.add(renderLine(render.format, hit)) - at,
             computer: eventRef(event).computer,
             tenant: event.tenant,
             origin: event.origin,
@@ -256,8 +264,48 @@ function run(task: ScanTask, ruleset: BuiltDetector['ruleset']): void {
       }
     }
   }
-  send({ type: 'result', id: task.id, records, issues, detections });
+  if (lines && lines.size > 0) {
+    const buffer = lines.take();
+    send({ type: 'result', id: task.id, records, issues, detections, lines: buffer }, [buffer]);
+  } else send({ type: 'result', id: task.id, records, issues, detections });
 }
+
+/**
+ * Rendered lines as UTF-8, one after another in one buffer: the coordinator takes the buffer whole (moved
+ * between threads, not copied) and writes the lines out as they are, where strings would be copied to
+ * it, copied again to join them, and encoded at the end.
+ */
+class LineBuffer {
+  private static readonly encoder = new TextEncoder();
+  private bytes = new Uint8Array(1 << 16);
+  size = 0;
+
+  /** Appends `line`; returns the new size. */
+  add(line: string): number {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    const need = this.size + line.length * 3;
+    if (need > this.bytes.length) {
+      const bigger = new Uint8Array(Math.max(need, this.bytes.length * 2));
+      bigger.set(this.bytes.subarray(0, this.size));
+      this.bytes = bigger;
+    }
+    this.size += LineBuffer.encoder.encodeInto(line, this.bytes.subarray(this.size)).written;
+    return this.size;
+  }
+
+  /** The lines so far, in a buffer of their own size. */
+  take(): ArrayBuffer {
+    return this.bytes.buffer.slice(0, this.size);
+  }
+
+  reset(): this {
+    this.size = 0;
+    return this;
+  }
+}
+
+/** One per worker: a task's lines are copied out of it at the end of the task. */
+const lineBuffer = new LineBuffer();
 
 /** Rules whose hits correlation rules read (by id or name). */
 let referenced: ReadonlySet<string> | undefined;

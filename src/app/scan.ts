@@ -27,7 +27,6 @@ import {
   type ScanTask,
   type Steps,
   type ToWorker,
-  type WireDetection,
   type WorkerInit,
 } from './scan-protocol.ts';
 
@@ -80,8 +79,11 @@ export interface ScanResult {
   readonly records: number;
   readonly elapsedS: number;
   readonly rules: LoadReport;
-  /** With `render`: each reported detection's line. */
-  readonly rendered: ReadonlyMap<Detection, string>;
+  /**
+   * With `render`: each reported detection's line, as text or as UTF-8 (the lines the workers rendered
+   * come as bytes, written out as they are).
+   */
+  readonly rendered: ReadonlyMap<Detection, string | Uint8Array>;
   /**
    * Resolves once the worker threads have stopped. The result is complete before that: the first
    * worker may still be writing the rule cache, which the process waits for before it exits.
@@ -147,7 +149,7 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   const detections: Detection[] = [];
   const minRank = levelRank(opts.minLevel ?? 'informational');
   const render = opts.render;
-  const rendered = new Map<Detection, string>();
+  const rendered = new Map<Detection, string | Uint8Array>();
   let records = 0;
   let filesDone = 0;
   // Rates count from when the workers are ready, not from the rule load.
@@ -173,10 +175,11 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
       if (!report) continue;
       const done = scanInput(input, report, opts.format ?? 'auto', pool, (r) => {
         records += r.records;
+        const lines = r.lines ? new Uint8Array(r.lines) : undefined;
         for (const d of r.detections) {
           const rule = ruleRefs[d.rule];
           if (!rule) continue;
-          if ('line' in d) {
+          if ('at' in d) {
             // Only what the summary and the timeline order read: the record is in the line.
             const event: Event = {
               ts: d.ts,
@@ -193,7 +196,7 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
               matched: {},
             };
             detections.push(detection);
-            rendered.set(detection, d.line);
+            if (lines) rendered.set(detection, lines.subarray(d.at, d.at + d.len));
             continue;
           }
           const detection: Detection = {
@@ -262,7 +265,7 @@ async function scanInput(
   report: FileReport,
   format: InputFormat,
   pool: WorkerPool,
-  onResult: (r: { records: number; detections: readonly WireDetection[] }) => void,
+  onResult: (r: TaskResult) => void,
 ): Promise<void> {
   const referenceTime = input.mtime === undefined ? {} : { referenceTime: input.mtime };
   const run = async (t: Omit<ScanTask, 'id'>): Promise<void> => {

@@ -56,24 +56,41 @@ interface ScanFlags {
   color?: boolean;
 }
 
-/** Joins many small writes into ~1 MiB ones: a timeline can be tens of thousands of lines. */
+/**
+ * Joins many small writes into ~1 MiB ones: a timeline can be tens of thousands of lines. Text is joined
+ * as text; once bytes come (lines the workers rendered), the chunk goes out as one buffer.
+ */
 function buffered(target: Sink): Sink & { flush(): void } {
-  let parts: string[] = [];
+  let parts: (string | Uint8Array)[] = [];
   let size = 0;
+  let bytes = false;
   const flush = (): void => {
     if (parts.length === 0) return;
-    target.write(parts.join(''));
+    if (!bytes) target.write((parts as string[]).join(''));
+    else target.write(Buffer.concat(parts.map((p) => (typeof p === 'string' ? textBytes(p) : p))));
     parts = [];
     size = 0;
+    bytes = false;
   };
   return {
-    write(s: string) {
+    write(s: string | Uint8Array) {
       parts.push(s);
-      size += s.length;
+      if (typeof s === 'string') size += s.length;
+      else {
+        size += s.byteLength;
+        bytes = true;
+      }
       if (size >= 1 << 20) flush();
     },
     flush,
   };
+}
+
+/** The separators a timeline writes between lines, encoded once. */
+const SEPARATORS = new Map(['\n', ',\n'].map((s) => [s, Buffer.from(s)]));
+
+function textBytes(s: string): Uint8Array {
+  return SEPARATORS.get(s) ?? Buffer.from(s);
 }
 
 async function runScan(paths: string[], flags: ScanFlags): Promise<number> {

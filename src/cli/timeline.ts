@@ -7,7 +7,8 @@ export type OutputFormat = 'table' | 'csv' | 'json' | 'jsonl';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'csv', 'json', 'jsonl'];
 
 export interface Sink {
-  write(chunk: string): void;
+  /** Text, or UTF-8 bytes (lines the scan workers rendered). */
+  write(chunk: string | Uint8Array): void;
 }
 
 const LEVEL_SHORT: Record<string, string> = {
@@ -102,7 +103,7 @@ export function writeTable(
 }
 
 /** Lines rendered ahead (by `scan`'s `render`); a detection without one is rendered here. */
-type Rendered = ReadonlyMap<Detection, string>;
+type Rendered = ReadonlyMap<Detection, string | Uint8Array>;
 
 export function writeCsv(detections: readonly Detection[], out: Sink, pre?: Rendered): void {
   out.write(CSV_HEADER);
@@ -110,13 +111,17 @@ export function writeCsv(detections: readonly Detection[], out: Sink, pre?: Rend
 }
 
 export function writeJsonl(detections: readonly Detection[], out: Sink, pre?: Rendered): void {
-  for (const d of detections) out.write(`${pre?.get(d) ?? jsonLine(d)}\n`);
+  for (const d of detections) {
+    out.write(pre?.get(d) ?? jsonLine(d));
+    out.write('\n');
+  }
 }
 
 export function writeJson(detections: readonly Detection[], out: Sink, pre?: Rendered): void {
   out.write('[');
   detections.forEach((d, i) => {
-    out.write(`${i === 0 ? '\n' : ',\n'}${pre?.get(d) ?? jsonLine(d)}`);
+    out.write(i === 0 ? '\n' : ',\n');
+    out.write(pre?.get(d) ?? jsonLine(d));
   });
   out.write(detections.length > 0 ? '\n]\n' : ']\n');
 }

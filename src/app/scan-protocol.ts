@@ -1,7 +1,8 @@
 /** Messages between `vigil scan`'s coordinator and its worker threads. */
 import type { Detection, EventOrigin, Issue, RuleRef } from '../core/index.ts';
 import { detectFormat, type InputFormat } from '../ingest/index.ts';
-import type { CorrelationRule, PrefilterData } from '../detect/index.ts';
+import type { CorrelationRule } from '../detect/index.ts';
+import type { ExchangeInit } from './prefilter-exchange.ts';
 import type { LineFormat } from './records.ts';
 
 /** A rule or mapping file read from disk. */
@@ -44,6 +45,8 @@ export interface WorkerInit {
   readonly parts: number;
   /** Where compiled slices are cached (`rule-cache.ts`); absent: no cache. */
   readonly cacheDir?: string;
+  /** With more than one worker: how they share the prefilters they build (`prefilter-exchange.ts`). */
+  readonly exchange?: ExchangeInit;
   /** Render the line of each hit of a rule at or above `minRank` (see `ScanOptions.render`). */
   readonly render?: { readonly format: LineFormat; readonly minRank: number };
 }
@@ -107,23 +110,9 @@ export type ToWorker =
     }
   /** Cache the prefilters built so far (when some were new); the worker answers `saved`. */
   | { readonly type: 'save-prefilters' }
-  /** A prefilter another worker built: take it instead of building the same one. */
-  | PrefilterMessage
   | { readonly type: 'stop' };
 
-/**
- * A route group's prefilter as one worker built it, passed on by the coordinator to the others: building
- * the big ones (thousands of command-line literals, the vulnerable-driver hash list) is a cold scan's
- * largest matching cost, and every worker meets the same routes.
- */
-export interface PrefilterMessage {
-  readonly type: 'prefilter';
-  readonly route: string;
-  readonly data: PrefilterData;
-}
-
 export type FromWorker =
-  | PrefilterMessage
   | {
       /**
        * The worker's slice is compiled (or came from the cache). `part` (absent when there is one worker and

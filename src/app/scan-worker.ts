@@ -16,6 +16,7 @@ import {
 import { eventRef, renderLine } from './records.ts';
 import { compileSlice, linkDetector, type BuiltDetector } from './detector.ts';
 import { readTextFiles, ruleSetup } from './files.ts';
+import { PrefilterExchange } from './prefilter-exchange.ts';
 import {
   packSlice,
   prefilterKey,
@@ -51,6 +52,9 @@ const { setup, issues: readIssues } = await ruleSetup(init.ruleDirs, init.builti
   parts: init.parts,
 });
 let detector: BuiltDetector | undefined;
+/** Prefilters other workers built (cached with this worker's own at the end). */
+let received: ReadonlyMap<string, PrefilterData> = new Map();
+let exchange: PrefilterExchange | undefined;
 /** Each rule's position in the rule set, which is how hits name their rule to the coordinator. */
 const ruleIndex = new Map<RuleRef, number>();
 /** The prefilters taken from the cache, and the key to save them under (when the rule cache is on). */
@@ -63,10 +67,18 @@ try {
     detector.ruleset.usePrefilters(prefilterCache.loaded);
     step('prefilters');
   }
-  if (init.parts > 1)
-    detector.ruleset.onPrefilterBuilt = (route, data) => {
-      send({ type: 'prefilter', route, data });
+  if (init.exchange) {
+    const ruleset = detector.ruleset;
+    const shared = new PrefilterExchange(init.exchange, (route, data) => {
+      ruleset.usePrefilters(new Map([[route, data]]));
+    });
+    exchange = shared;
+    received = shared.received;
+    ruleset.awaitPrefilter = (route, group) => shared.await(route, group);
+    ruleset.onPrefilterBuilt = (route, data, group) => {
+      shared.built(route, data, group);
     };
+  }
   const refs = detector.ruleset.rules.map((r) => r.ref);
   refs.forEach((ref, i) => ruleIndex.set(ref, i));
   step('ready');
@@ -314,16 +326,8 @@ function correlated(rule: RuleRef): boolean {
   return referenced.has(rule.id) || (rule.name !== undefined && referenced.has(rule.name));
 }
 
-/** Prefilters other workers built (cached with this worker's own at the end). */
-const received = new Map<string, PrefilterData>();
-
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'link') return;
-  if (msg.type === 'prefilter') {
-    received.set(msg.route, msg.data);
-    detector?.ruleset.usePrefilters(new Map([[msg.route, msg.data]]));
-    return;
-  }
   if (msg.type === 'save-prefilters') {
     try {
       savePrefilters();
@@ -334,6 +338,7 @@ port.on('message', (msg: ToWorker) => {
   }
   if (msg.type === 'stop') {
     send = () => undefined;
+    exchange?.close();
     port.close();
     return;
   }

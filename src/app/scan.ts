@@ -2,6 +2,7 @@
  * `vigil scan`'s engine: lists the inputs, spreads files and EVTX chunks over worker threads that parse and
  * match, then runs correlation rules over the hits in time order.
  */
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -19,6 +20,7 @@ import { evtxChunks } from '../ingest/evtx/index.ts';
 import { listInputs, type InputFormat, type InputRef } from '../ingest/index.ts';
 import { byTime, correlate, type LoadReport } from './detector.ts';
 import { renderLine, type LineFormat } from './records.ts';
+import { exchangeInit } from './prefilter-exchange.ts';
 import { prefilterKey, ruleCacheDir } from './rule-cache.ts';
 import type { CorrelationRule } from '../detect/index.ts';
 import {
@@ -119,6 +121,7 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
     builtin: opts.builtin ?? true,
     tenant: 'local',
     parts: threads,
+    ...(threads > 1 ? { exchange: exchangeInit(`vigil-scan-${randomUUID()}`) } : {}),
     ...(cacheDir === false ? {} : { cacheDir }),
   };
 
@@ -516,10 +519,6 @@ class WorkerPool {
   private onMessage(worker: Worker, msg: FromWorker): void {
     if (msg.type === 'saved') {
       this.saved?.();
-      return;
-    }
-    if (msg.type === 'prefilter') {
-      for (const w of this.workers) if (w !== worker) w.postMessage(msg satisfies ToWorker);
       return;
     }
     if (msg.type !== 'result') return;

@@ -511,6 +511,8 @@ function condOf(e: Entry): IrNode {
 }
 
 interface Group {
+  /** The group's position: the same in every rule set linked from the same rules. */
+  readonly index: number;
   readonly route: SourceRoute;
   accept: ((ev: Event) => boolean) | null;
   /** The rules of the group on its route. */
@@ -572,7 +574,14 @@ export class RuleSet {
         });
         let g = groups.get(r.route.name);
         if (!g) {
-          g = { route: r.route, accept: null, entries: [], started: false, prefilter: null };
+          g = {
+            index: groups.size,
+            route: r.route,
+            accept: null,
+            entries: [],
+            started: false,
+            prefilter: null,
+          };
           groups.set(r.route.name, g);
         }
         g.entries.push({ index, rule, route: r, nots, tree: undefined });
@@ -626,18 +635,29 @@ export class RuleSet {
    * thousand events of matching, and a scan meets only some routes).
    */
   private start(g: Group): void {
-    const known = this.knownPrefilters.get(g.route.name);
-    if (g.entries.length < PREFILTER_MIN) g.prefilter = null;
-    else if (known?.size === g.entries.length) g.prefilter = Prefilter.fromData(known, this.ctx);
+    g.started = true;
+    if (g.entries.length < PREFILTER_MIN) {
+      g.prefilter = null;
+      return;
+    }
+    const name = g.route.name;
+    let known = this.knownPrefilters.get(name);
+    if (known?.size !== g.entries.length) known = this.awaitPrefilter?.(name, g.index);
+    if (known?.size === g.entries.length) g.prefilter = Prefilter.fromData(known, this.ctx);
     else {
       g.prefilter = Prefilter.build(g.entries.map(condOf), this.ctx);
-      this.onPrefilterBuilt?.(g.route.name, g.prefilter.toData());
+      this.onPrefilterBuilt?.(name, g.prefilter.toData(), g.index);
     }
-    g.started = true;
   }
 
+  /**
+   * Asked before a group builds its prefilter, with the group's position: gives the prefilter another
+   * thread builds for the same rule set (waiting for it if need be), or undefined to build it here.
+   */
+  awaitPrefilter: ((route: string, group: number) => PrefilterData | undefined) | undefined;
+
   /** Told each prefilter this rule set builds, so that another thread can take it (`usePrefilters`). */
-  onPrefilterBuilt: ((route: string, data: PrefilterData) => void) | undefined;
+  onPrefilterBuilt: ((route: string, data: PrefilterData, group: number) => void) | undefined;
 
   private evaluator(e: Entry): EvalNode {
     const tree = buildEval(condOf(e), this.ctx);

@@ -3,9 +3,10 @@ import type { FieldValue, Fields } from '../../core/index.ts';
 import { BinXmlError, Nested, NO_VALUES } from './binxml.ts';
 import type { AttrNode, ElementNode, Value, XNode } from './binxml.ts';
 import type { Scalar } from './values.ts';
+import { FieldBuilder } from './fields.ts';
 
 type Part = Scalar | readonly Scalar[];
-type MutableFields = Record<string, FieldValue>;
+type MutableFields = FieldBuilder;
 
 /** An element's content once substitutions are resolved: child elements and text parts. */
 class Content {
@@ -97,8 +98,8 @@ function attrValue(a: AttrNode, subs: readonly Value[]): Part | null {
 }
 
 function add(f: MutableFields, key: string, v: Part): void {
-  const old = f[key];
-  if (old === undefined) f[key] = v;
+  const old = f.get(key);
+  if (old === undefined) f.set(key, v);
   else addRepeat(f, key, old, v);
 }
 
@@ -147,7 +148,7 @@ function addRepeat(f: MutableFields, key: string, old: FieldValue, v: Part): voi
   const first: readonly (Scalar | null)[] = Array.isArray(old) ? old : [old as Scalar | null];
   const list = first.concat(v);
   ownLists.add(list);
-  f[key] = list;
+  f.set(key, list);
 }
 
 /** Lists this module made for repeated names, which it may extend in place. */
@@ -641,7 +642,8 @@ function emitSection(f: MutableFields, el: ElementNode, subs: readonly Value[]):
 export function flattenRecord(nodes: readonly XNode[]): Fields | null {
   const root = rootOf(nodes);
   if (root === null) return null;
-  const f: MutableFields = {};
+  const f = builder;
+  f.reset();
   dataSection = null;
   budget = ELEMENT_BUDGET;
   // Event's children: System inline, the data section often a nested fragment (a substitution).
@@ -650,12 +652,16 @@ export function flattenRecord(nodes: readonly XNode[]): Fields | null {
     emitSection(f, c.els[i] as ElementNode, c.subs[i] ?? NO_VALUES);
   }
   dataSection = null;
+  const out = f.build() as Record<string, FieldValue>;
   for (const k of NUMERIC_SYSTEM) {
-    const v = f[k];
-    if (typeof v === 'string' && DIGITS.test(v)) f[k] = Number(v);
+    const v = out[k];
+    if (typeof v === 'string' && DIGITS.test(v)) out[k] = Number(v);
   }
-  return f;
+  return out;
 }
+
+/** The fields of the record being flattened (one record at a time per thread). */
+const builder = new FieldBuilder();
 
 /** Milliseconds of an ISO `…Z` timestamp such as `TimeCreated_SystemTime`; NaN when absent. */
 export function timeMs(v: FieldValue | undefined): number {

@@ -9,6 +9,7 @@ import { compileGlob } from './glob.ts';
 import type { CompiledFilter, CompiledRoute, CompiledRule, IrNode, ValueTest } from './ir.ts';
 import { EvalCtx, scalarText } from './event-context.ts';
 import { LiteralScanner, Prefilter, scannable, type PrefilterData } from './prefilter.ts';
+import { SkipSearch } from './skip-search.ts';
 import { makeRegex, minRunLength, requiredLiterals } from './regex.ts';
 import type { SourceRoute } from './source.ts';
 
@@ -264,6 +265,26 @@ function keywordEval(
   const words = tests.every((t) => t.t === 'contains' && !t.cased && scannable(t.s))
     ? tests.map((t) => (t as { s: string }).s)
     : [];
+  // Long plain keywords: a search that skips most characters.
+  const skip = SkipSearch.build(words);
+  if (skip) {
+    const anyText = (v: FieldValue | undefined): boolean => {
+      if (typeof v === 'string') return skip.test(v);
+      if (Array.isArray(v)) {
+        for (const x of v as readonly Scalar[])
+          if (typeof x === 'string' && skip.test(x)) return true;
+      }
+      return false;
+    };
+    return {
+      fn: (c) => {
+        const values = c.values();
+        for (let i = 0; i < values.length; i++) if (anyText(values[i])) return true;
+        return false;
+      },
+      probe: (c, name) => anyText(c.fields[name]),
+    };
+  }
   const scanner = LiteralScanner.build(new Map(words.map((w) => [w, [0]])));
   const marks = new Int32Array(1);
   const found: number[] = [];
@@ -459,6 +480,7 @@ export function explain(e: EvalNode, ctx: EvalCtx, out: Record<string, FieldValu
 export function routeAccepts(
   route: SourceRoute,
   skip: ReadonlySet<string> = new Set(),
+  withSource = true,
 ): ((ev: Event) => boolean) | null {
   const checks: ((ev: Event) => boolean)[] = [];
   for (const [field, vals] of Object.entries(route.where)) {
@@ -479,7 +501,7 @@ export function routeAccepts(
       return Array.isArray(v) ? (v as readonly Scalar[]).some(one) : one(v as Scalar);
     });
   }
-  const src = route.source;
+  const src = withSource ? route.source : undefined;
   if (src) {
     for (const key of ['product', 'category', 'service'] as const) {
       const want = src[key]?.toLowerCase();
@@ -609,11 +631,36 @@ export class RuleSet {
           }
         }
       } else {
-        g.accept = routeAccepts(g.route);
+        // The route's `source` is checked once per kind of source (`scanFor`), the rest per event.
+        g.accept = routeAccepts(g.route, new Set(), false);
         this.scan.push(g);
       }
     }
   }
+
+  /** The groups without a channel whose route's `source` accepts events from `src`. */
+  private scanFor(src: Event['source']): readonly Group[] {
+    const key = `${src.product ?? ''}\u0000${src.category ?? ''}\u0000${src.service ?? ''}`;
+    let list = this.scanBySource.get(key);
+    if (!list) {
+      const have = {
+        product: src.product?.toLowerCase(),
+        category: src.category?.toLowerCase(),
+        service: src.service?.toLowerCase(),
+      };
+      list = this.scan.filter((g) => {
+        const want = g.route.source;
+        if (!want) return true;
+        return (['product', 'category', 'service'] as const).every(
+          (k) => want[k] === undefined || want[k].toLowerCase() === have[k],
+        );
+      });
+      if (this.scanBySource.size < 10_000) this.scanBySource.set(key, list);
+    }
+    return list;
+  }
+
+  private readonly scanBySource = new Map<string, readonly Group[]>();
 
   private candidates(ev: Event): readonly Group[] {
     const ch = ev.fields['Channel'];
@@ -712,7 +759,7 @@ export class RuleSet {
       }
     };
     for (const g of this.candidates(event)) run(g);
-    for (const g of this.scan) run(g);
+    for (const g of this.scanFor(event.source)) run(g);
     return out ?? [];
   }
 }

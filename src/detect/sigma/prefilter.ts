@@ -316,10 +316,19 @@ interface Atom {
   readonly s: string;
 }
 
+/**
+ * Fields that pick a route's events (the Windows channel, provider and event id): an exact value of one
+ * of them says little inside the route, where most events share it.
+ */
+const ROUTING_FIELDS = new Set(['EventID', 'Channel', 'Provider_Name']);
+
 /** How selective a set of alternative atoms is: its weakest atom (exact values beat substrings). */
 function strength(atoms: readonly Atom[]): number {
   let min = Infinity;
-  for (const a of atoms) min = Math.min(min, a.eq ? 100 : Math.min(50, a.s.length));
+  for (const a of atoms) {
+    const s = a.eq ? (ROUTING_FIELDS.has(a.field) ? 3 : 100) : Math.min(50, a.s.length);
+    min = Math.min(min, s);
+  }
   return min;
 }
 

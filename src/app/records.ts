@@ -142,8 +142,56 @@ export function csvLine(d: Detection): string {
   return `${cells.map(csvField).join(',')}\n`;
 }
 
-/** One detection as a JSON record (no line break): a JSONL line, or an element of the JSON array. */
-export const jsonLine = (d: Detection): string => JSON.stringify(toRecord(d));
+/**
+ * One detection as a JSON record (no line break): a JSONL line, or an element of the JSON array. The
+ * text is `JSON.stringify(toRecord(d))`; a one-event hit's is written directly, with the rule's part
+ * made once per rule: a scan writes tens of thousands of them.
+ */
+export function jsonLine(d: Detection): string {
+  const e = d.events[0];
+  if (d.kind !== 'event' || d.events.length !== 1 || e === undefined) {
+    return JSON.stringify(toRecord(d));
+  }
+  const ref = eventRef(e);
+  const ts = Number.isNaN(d.ts) ? ref.timestamp : new Date(d.ts).toISOString();
+  return (
+    `{"timestamp":${JSON.stringify(ts)},"computer":${JSON.stringify(ref.computer)}` +
+    `,"channel":${JSON.stringify(ref.channel)},"event_id":${JSON.stringify(ref.event_id)}` +
+    `,"record_id":${JSON.stringify(ref.record_id)},"file":${JSON.stringify(ref.file)}` +
+    `,${ruleJson(d.rule)},"kind":"event","matched":${JSON.stringify(d.matched)}` +
+    `${ruleFileJson(d.rule)},"event":${JSON.stringify(e.fields)}}`
+  );
+}
+
+const ruleParts = new WeakMap<Detection['rule'], string>();
+
+/** `"rule_id":…,"rule_title":…,"level":…,"tags":[…]`, as `toRecord` has them. */
+function ruleJson(rule: Detection['rule']): string {
+  let text = ruleParts.get(rule);
+  if (text === undefined) {
+    const json = JSON.stringify({
+      rule_id: rule.id,
+      rule_title: rule.title,
+      level: rule.level,
+      tags: rule.tags,
+    });
+    text = json.slice(1, -1);
+    ruleParts.set(rule, text);
+  }
+  return text;
+}
+
+const ruleFiles = new WeakMap<Detection['rule'], string>();
+
+/** `,"rule_file":…` when the rule came from a file, else nothing. */
+function ruleFileJson(rule: Detection['rule']): string {
+  let text = ruleFiles.get(rule);
+  if (text === undefined) {
+    text = rule.file === undefined ? '' : `,"rule_file":${JSON.stringify(rule.file)}`;
+    ruleFiles.set(rule, text);
+  }
+  return text;
+}
 
 /** The line of `d` in `format`. */
 export function renderLine(format: LineFormat, d: Detection): string {

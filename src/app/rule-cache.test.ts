@@ -76,6 +76,29 @@ detection:
     expect(unpacked.rules.map((r) => r.routes.map((x) => x.cond))).toEqual(
       whole.rules.map((r) => r.routes.map((x) => x.cond)),
     );
+    // A condition JSON cannot carry (an infinite number) travels as v8 data, and text that merely looks
+    // like a null reads back as it was.
+    const odd = compileRules([
+      {
+        file: '/r/odd.yml',
+        text: `title: odd
+id: 00000000-0000-4000-8000-00000000000a
+logsource: { product: windows, category: process_creation }
+detection:
+  sel: { Count|lt: .inf, CommandLine|contains: 'x:null' }
+  condition: sel
+`,
+      },
+    ]);
+    const oddEntry = packSlice(odd.part, []);
+    expect(oddEntry.special.size).toBeGreaterThan(0);
+    const oddSlice = unpackSlice(deserialize(serialize(oddEntry)));
+    expect(linkRules([oddSlice?.part ?? { entries: [] }], odd.locate).rules[0]?.routes).toEqual(
+      linkRules([odd.part], odd.locate).rules[0]?.routes,
+    );
+    expect(JSON.stringify(linkRules([odd.part], odd.locate).rules[0]?.routes[0]?.cond)).toContain(
+      'null',
+    );
     // Anything but a whole entry is refused.
     expect(unpackSlice({ ...entry, offsets: new Int32Array(1) })).toBeUndefined();
     expect(unpackSlice('not an entry')).toBeUndefined();

@@ -29,25 +29,34 @@ import type { WorkerSetup } from './scan-protocol.ts';
 /** Entries kept; older ones are removed when a new one is written. */
 const MAX_ENTRIES = 16;
 /** Bumped when the layout of an entry changes. */
-const FORMAT = 'vigil-rule-slice-2';
+const FORMAT = 'vigil-rule-slice-3';
 
 /**
  * A compiled slice as it travels between workers and sits in the cache. The rules' conditions are kept
- * apart, each `v8.serialize`d on its own, and read on first use: a scan evaluates about a third of the
- * SigmaHQ rules even once, and the rest never needs its condition in memory.
+ * apart, each as JSON text (one `JSON.stringify` costs a third of a `v8.serialize` of the same small
+ * tree), and read on first use: a scan evaluates about a third of the SigmaHQ rules even once, and the
+ * rest never needs its condition in memory.
  */
 export interface SliceEntry {
   /** The compiled part; every route's `cond` is a placeholder here (see `unpackSlice`). */
   readonly part: CompiledPart;
   /** The logsource mapping's problems. */
   readonly issues: readonly Issue[];
-  readonly conds: Uint8Array;
-  /** Route i's condition is `conds[offsets[i]] … conds[offsets[i + 1] - 1]`, routes in part order. */
+  /** Every route's condition as JSON, one after another, routes in part order. */
+  readonly conds: string;
+  /** Route i's condition is `conds.slice(offsets[i], offsets[i + 1])`. */
   readonly offsets: Int32Array;
+  /**
+   * Conditions JSON cannot carry (a number that is not finite reads back as `null`), `v8.serialize`d,
+   * by route index; their JSON range is empty.
+   */
+  readonly special: ReadonlyMap<number, Uint8Array>;
 }
 
-/** Stands in for a condition in a packed part; never evaluated (unpacking replaces every one). */
 const PACKED: IrNode = { k: 'const', v: false };
+
+/** A `null` where JSON wrote a value: a non-finite number in the tree (or, harmlessly, text like it). */
+const NULL_VALUE = /[:,[]null/;
 
 function routesOf(part: CompiledPart): CompiledRoute[] {
   const out: CompiledRoute[] = [];
@@ -55,20 +64,23 @@ function routesOf(part: CompiledPart): CompiledRoute[] {
   return out;
 }
 
-/** Packs a compiled slice for `serialize` (the part given is not changed). */
+/** A compiled part as plain data with every route's condition packed apart (see SliceEntry). */
 export function packSlice(part: CompiledPart, issues: readonly Issue[]): SliceEntry {
-  const blobs = routesOf(part).map((r) => serialize(r.cond));
-  const offsets = new Int32Array(blobs.length + 1);
+  const routes = routesOf(part);
+  const offsets = new Int32Array(routes.length + 1);
+  const texts: string[] = [];
+  const special = new Map<number, Uint8Array>();
   let size = 0;
-  blobs.forEach((b, i) => {
+  routes.forEach((r, i) => {
     offsets[i] = size;
-    size += b.byteLength;
+    const json = JSON.stringify(r.cond);
+    if (NULL_VALUE.test(json)) special.set(i, serialize(r.cond));
+    else {
+      texts.push(json);
+      size += json.length;
+    }
   });
-  offsets[blobs.length] = size;
-  const conds = new Uint8Array(size);
-  blobs.forEach((b, i) => {
-    conds.set(b, offsets[i]);
-  });
+  offsets[routes.length] = size;
   const packed: CompiledPart = {
     entries: part.entries.map((e) =>
       e.k === 'doc' && e.rule
@@ -82,28 +94,32 @@ export function packSlice(part: CompiledPart, issues: readonly Issue[]): SliceEn
         : e,
     ),
   };
-  return { part: packed, issues, conds, offsets };
+  return { part: packed, issues, conds: texts.join(''), offsets, special };
 }
 
 /**
- * The slice in a deserialised entry, each route's condition read from its bytes on first use; undefined
- * when the value is not a whole entry.
+ * The part of a SliceEntry (read from the cache or sent by another worker) whose routes read their
+ * condition on first use; undefined when the value is not a well-formed entry.
  */
 export function unpackSlice(
   value: unknown,
 ): { part: CompiledPart; issues: readonly Issue[] } | undefined {
   if (!value || typeof value !== 'object') return undefined;
   const e = value as Partial<SliceEntry>;
-  const { part, issues, conds, offsets } = e;
+  const { part, issues, conds, offsets, special } = e;
   if (!part || !Array.isArray(part.entries) || !Array.isArray(issues)) return undefined;
-  if (!(conds instanceof Uint8Array) || !(offsets instanceof Int32Array)) return undefined;
+  if (typeof conds !== 'string' || !(offsets instanceof Int32Array)) return undefined;
+  if (!(special instanceof Map)) return undefined;
   const routes = routesOf(part);
   if (offsets.length !== routes.length + 1) return undefined;
   routes.forEach((r, i) => {
-    const bytes = conds.subarray(offsets[i], offsets[i + 1]);
+    const blob = special.get(i);
+    const from = offsets[i] ?? 0;
+    const to = offsets[i + 1] ?? 0;
     let cond: IrNode | undefined;
     Object.defineProperty(r, 'cond', {
-      get: () => (cond ??= deserialize(bytes) as IrNode),
+      get: () =>
+        (cond ??= (blob ? deserialize(blob) : JSON.parse(conds.slice(from, to))) as IrNode),
       enumerable: true,
     });
   });

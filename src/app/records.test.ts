@@ -11,7 +11,7 @@ const rule: RuleRef = {
   file: '/rules/windows/builtin/win_alert_mimikatz_keywords.yml',
 };
 
-const { file: _file, ...noFile } = rule;
+const noFile: RuleRef = { id: rule.id, title: rule.title, level: rule.level, tags: rule.tags };
 
 function event(fields: Event['fields'], ts = Date.UTC(2024, 4, 1, 12, 0, 0, 123)): Event {
   return {

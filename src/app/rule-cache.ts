@@ -110,10 +110,11 @@ export function unpackSlice(
   if (!part || !Array.isArray(part.entries) || !Array.isArray(issues)) return undefined;
   if (typeof conds !== 'string' || !(offsets instanceof Int32Array)) return undefined;
   if (!(special instanceof Map)) return undefined;
+  const blobs = special as ReadonlyMap<number, Uint8Array>;
   const routes = routesOf(part);
   if (offsets.length !== routes.length + 1) return undefined;
   routes.forEach((r, i) => {
-    const blob = special.get(i);
+    const blob = blobs.get(i);
     const from = offsets[i] ?? 0;
     const to = offsets[i + 1] ?? 0;
     let cond: IrNode | undefined;

@@ -64,13 +64,19 @@ export class LiteralScanner {
     this.dict = d.dict;
     this.data = d;
     const out = new Array<Int32Array | undefined>(d.fail.length).fill(undefined);
+    const hit = new Uint8Array(d.fail.length);
     for (let st = 0; st < d.fail.length; st++) {
       const from = d.outStart[st] ?? 0;
       const to = d.outStart[st + 1] ?? 0;
       if (to > from) out[st] = d.owners.subarray(from, to);
+      if (to > from || d.dict[st] !== -1) hit[st] = 1;
     }
     this.out = out;
+    this.hit = hit;
   }
+
+  /** 1 for the states where some word ends (their own, or along output links). */
+  private readonly hit: Uint8Array;
 
   /** A scanner for `words` (lowercased literal → the entries it stands for). */
   static build(
@@ -123,7 +129,7 @@ export class LiteralScanner {
    * marked for the first time in this generation to `found`.
    */
   scan(text: string, marks: Int32Array, gen: number, found: number[]): void {
-    const { delta, width, ascii, out, dict, row } = this;
+    const { delta, width, ascii, out, dict, row, hit } = this;
     let s = 0;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
@@ -136,9 +142,26 @@ export class LiteralScanner {
       }
       const r = row[s] ?? -1;
       s = r >= 0 && sym < width ? (delta[r * width + sym] ?? 0) : this.next(s, sym);
-      if (out[s] !== undefined || dict[s] !== -1) emit(s, out, dict, marks, gen, found);
+      if (hit[s] === 1) emit(s, out, dict, marks, gen, found);
     }
   }
+}
+
+/**
+ * An Int32Array of `n` zeros in shared memory where the platform has it: a prefilter one thread built
+ * then reaches the others without its arrays being copied (`postMessage` shares the memory).
+ */
+function int32(n: number): Int32Array {
+  return new Int32Array(
+    typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(4 * n) : new ArrayBuffer(4 * n),
+  );
+}
+
+/** The first `n` elements of `a` in an array of their own (shared, as `int32`). */
+function prefix(a: Int32Array, n: number): Int32Array {
+  const out = int32(n);
+  out.set(a.subarray(0, n));
+  return out;
 }
 
 /** Builds the automaton of `words`; see LiteralScanner. */
@@ -146,7 +169,7 @@ function scannerData(
   words: ReadonlyMap<string, readonly number[]>,
   denseBudget: number,
 ): ScannerData {
-  const ascii = new Int32Array(128);
+  const ascii = int32(128);
   let classes = 0;
   let total = 1;
   for (const w of words.keys()) {
@@ -202,14 +225,14 @@ function scannerData(
     if (sum * width > denseBudget && d > 0) break;
     denseDepth = d;
   }
-  const row = new Int32Array(states).fill(-1);
+  const row = int32(states).fill(-1);
   let rows = 0;
-  const fail = new Int32Array(states);
-  const dict = new Int32Array(states).fill(-1);
+  const fail = int32(states);
+  const dict = int32(states).fill(-1);
   const queue = new Int32Array(states);
   // Rows are handed out in breadth-first order as states are dequeued; count them first.
   for (let st = 0; st < states; st++) if ((depth[st] ?? 0) <= denseDepth) rows++;
-  const delta = new Int32Array(rows * width);
+  const delta = int32(rows * width);
   const t = { width, ascii, delta, row, firstChild, nextSibling, symbol, fail, dict };
   let nextRow = 0;
   let tail = 1;
@@ -236,7 +259,7 @@ function scannerData(
       queue[tail++] = n;
     }
   }
-  const outStart = new Int32Array(states + 1);
+  const outStart = int32(states + 1);
   const lists = new Map<number, Int32Array>();
   let count = 0;
   for (const [st, list] of own) {
@@ -244,7 +267,7 @@ function scannerData(
     lists.set(st, unique);
     count += unique.length;
   }
-  const owners = new Int32Array(count);
+  const owners = int32(count);
   for (let st = 0, at = 0; st < states; st++) {
     outStart[st] = at;
     const l = lists.get(st);
@@ -256,9 +279,9 @@ function scannerData(
   }
   return {
     ...t,
-    firstChild: firstChild.slice(0, states),
-    nextSibling: nextSibling.slice(0, states),
-    symbol: symbol.slice(0, states),
+    firstChild: prefix(firstChild, states),
+    nextSibling: prefix(nextSibling, states),
+    symbol: prefix(symbol, states),
     outStart,
     owners,
   };

@@ -563,8 +563,35 @@ export class Prefilter {
         }
       } else f.scanner.scan(String(raw), marks, gen, found);
     }
-    if (found.length > 1) found.sort((a, b) => a - b);
+    if (found.length > 1) sortInts(found);
     return found;
+  }
+}
+
+let scratch = new Int32Array(256);
+
+/**
+ * Sorts entry indices in place, ascending, without the allocation `Array.prototype.sort` makes on every
+ * call: insertion for the usual few (the always-run entries come first, already in order), a typed
+ * array's numeric sort for more.
+ */
+function sortInts(a: number[]): void {
+  if (a.length > 48) {
+    if (scratch.length < a.length) scratch = new Int32Array(a.length * 2);
+    const view = scratch.subarray(0, a.length);
+    for (let i = 0; i < a.length; i++) view[i] = a[i] ?? 0;
+    view.sort();
+    for (let i = 0; i < a.length; i++) a[i] = view[i] ?? 0;
+    return;
+  }
+  for (let i = 1; i < a.length; i++) {
+    const v = a[i] ?? 0;
+    let j = i - 1;
+    while (j >= 0 && (a[j] ?? 0) > v) {
+      a[j + 1] = a[j] ?? 0;
+      j--;
+    }
+    a[j + 1] = v;
   }
 }
 

@@ -22,6 +22,8 @@ class Shape {
   private nextKey: string | undefined;
   private nextValue: Shape | number | undefined;
   private skeleton: Fields | undefined;
+  /** Objects made so far, up to 8: the skeleton is refreshed from each of the first ones. */
+  private made = 0;
   private names: string[] | undefined;
 
   constructor(
@@ -88,6 +90,12 @@ class Shape {
     const out: Record<string, FieldValue> = { ...this.skeleton };
     // Own properties already: setting `__proto__` here sets the field, not the prototype.
     for (let i = 0; i < names.length; i++) out[names[i] as string] = values[i] as FieldValue;
+    // The first values a field gets can change how V8 stores it (a number, then text), which leaves
+    // the skeleton's layout outdated and every copy of it to be converted: copy the latest instead.
+    if (this.made < 8) {
+      this.made++;
+      this.skeleton = { ...out };
+    }
     return out;
   }
 }
@@ -100,13 +108,13 @@ const ROOT = new Shape(null, '', 0);
  */
 export class FieldBuilder {
   private shape: Shape = ROOT;
+  /** The record's values in path order: the first `shape.size` (kept allocated from record to record). */
   private readonly values: FieldValue[] = [];
   /** Set once the record left the shapes (budget spent): the fields as a plain object. */
   private plain: Record<string, FieldValue> | undefined;
 
   reset(): void {
     this.shape = ROOT;
-    this.values.length = 0;
     this.plain = undefined;
   }
 
@@ -125,8 +133,8 @@ export class FieldBuilder {
     const at = this.shape.step(key);
     if (typeof at === 'number') this.values[at] = value;
     else if (at !== undefined) {
+      this.values[this.shape.size] = value;
       this.shape = at;
-      this.values.push(value);
     } else {
       const plain: Record<string, FieldValue> = {};
       const names = this.shape.keys();

@@ -120,31 +120,28 @@ export function hexBytes(b: Uint8Array, p: number, n: number): string {
   return s;
 }
 
-/** GUID as `D1-D2-D3-D4a-D4b`, uppercase, no braces (data1..3 little-endian). */
+/** Char codes of the uppercase hex digits. */
+const HEX_CODES = Uint8Array.from('0123456789ABCDEF', (c) => c.charCodeAt(0));
+/** Byte order of a GUID's text: data1..3 little-endian, data4 as stored; -1 a dash. */
+const GUID_ORDER = [3, 2, 1, 0, -1, 5, 4, -1, 7, 6, -1, 8, 9, -1, 10, 11, 12, 13, 14, 15];
+const guidCodes: number[] = new Array<number>(36).fill(0);
+
+/**
+ * GUID as `D1-D2-D3-D4a-D4b`, uppercase, no braces (data1..3 little-endian). Built from char codes in
+ * one string: joining twenty pieces would leave twenty intermediate strings per GUID, and records
+ * carry several.
+ */
 export function guid(b: Uint8Array, p: number): string {
-  const h = HEX_UPPER;
-  return (
-    (h[b[p + 3] ?? 0] ?? '') +
-    (h[b[p + 2] ?? 0] ?? '') +
-    (h[b[p + 1] ?? 0] ?? '') +
-    (h[b[p] ?? 0] ?? '') +
-    '-' +
-    (h[b[p + 5] ?? 0] ?? '') +
-    (h[b[p + 4] ?? 0] ?? '') +
-    '-' +
-    (h[b[p + 7] ?? 0] ?? '') +
-    (h[b[p + 6] ?? 0] ?? '') +
-    '-' +
-    (h[b[p + 8] ?? 0] ?? '') +
-    (h[b[p + 9] ?? 0] ?? '') +
-    '-' +
-    (h[b[p + 10] ?? 0] ?? '') +
-    (h[b[p + 11] ?? 0] ?? '') +
-    (h[b[p + 12] ?? 0] ?? '') +
-    (h[b[p + 13] ?? 0] ?? '') +
-    (h[b[p + 14] ?? 0] ?? '') +
-    (h[b[p + 15] ?? 0] ?? '')
-  );
+  let k = 0;
+  for (const i of GUID_ORDER) {
+    if (i < 0) guidCodes[k++] = 45;
+    else {
+      const v = b[p + i] ?? 0;
+      guidCodes[k++] = HEX_CODES[v >> 4] ?? 48;
+      guidCodes[k++] = HEX_CODES[v & 15] ?? 48;
+    }
+  }
+  return String.fromCharCode(...guidCodes);
 }
 
 /** SID as `S-R-A-S1-…`; sub-authorities beyond the available bytes are left out. */

@@ -1,5 +1,5 @@
 /** Messages between `vigil scan`'s coordinator and its worker threads. */
-import type { Detection, EventOrigin, Issue, RuleRef } from '../core/index.ts';
+import type { Detection, Issue, RuleRef } from '../core/index.ts';
 import { detectFormat, type InputFormat } from '../ingest/index.ts';
 import type { CorrelationRule } from '../detect/index.ts';
 import type { ExchangeInit } from './prefilter-exchange.ts';
@@ -69,32 +69,44 @@ export interface ScanTask {
   readonly referenceTime?: number;
 }
 
-/**
- * A rule hit as a worker reports it: the rule by its index in the rule set (every worker's rule set is the
- * same; the table came with worker 0's `ready`), so its metadata does not travel with every hit.
- */
-export type WireDetection = WholeHit | RenderedHit;
-
-/** A hit with its events and matched fields. */
+/** A hit with its events and matched fields, its rule by its index in the rule set. */
 export interface WholeHit extends Omit<Detection, 'rule' | 'kind' | 'group'> {
   readonly rule: number;
 }
 
+/** Numbers per hit in `HitColumns.numbers`; see HIT. */
+export const HIT_STRIDE = 10;
+
+/** Where each number of a hit sits in its row of `HitColumns.numbers`. */
+export const HIT = {
+  /** The rule's index in the rule set (every worker's is the same; worker 0's `ready` names them). */
+  rule: 0,
+  ts: 1,
+  /** The hit's line: bytes `at` … `end` of the result's `lines`; `at` -1: a whole hit, the next of `whole`. */
+  at: 2,
+  end: 3,
+  /** Indices into `strings`: the event's host (`eventRef(event).computer`), tenant, origin file (-1: none), format. */
+  computer: 4,
+  tenant: 5,
+  file: 6,
+  format: 7,
+  /** The origin's record id and offset; NaN: none. */
+  recordId: 8,
+  offset: 9,
+} as const;
+
 /**
- * A hit whose output line the worker rendered (the scan renders lines, and no correlation rule reads the
- * hit): its whole record is the line, UTF-8 at `at` (`len` bytes) in the task result's `lines`, and
- * only what the summary and the timeline order read travels with it — a few strings instead of the
- * event's objects, which cost more to copy between threads than to rebuild.
+ * A task's hits, in the order found, as one table of numbers and the strings it names. A hit the worker
+ * rendered (the scan renders lines, and no correlation rule reads the hit) travels as its line and
+ * what the summary and the timeline order read — host, tenant, origin — which as a row of numbers costs
+ * far less to pass between threads than the event's objects, or even an object per hit. Other hits
+ * come whole, in `whole`, in the same order.
  */
-export interface RenderedHit {
-  readonly rule: number;
-  readonly ts: number;
-  readonly at: number;
-  readonly len: number;
-  /** The event's host (`eventRef(event).computer`), its tenant and where it was read. */
-  readonly computer: string;
-  readonly tenant: string;
-  readonly origin: EventOrigin;
+export interface HitColumns {
+  /** HIT_STRIDE numbers per hit (moved between threads, not copied). */
+  readonly numbers: Float64Array;
+  readonly strings: readonly string[];
+  readonly whole: readonly WholeHit[];
 }
 
 export type ToWorker =
@@ -132,7 +144,7 @@ export type FromWorker =
       /** What loading found, and the correlation rules the coordinator runs (plain data). */
       readonly report: LoadReport;
       readonly correlations: readonly CorrelationRule[];
-      /** Worker 0: the rule set's rules in order, which `WireDetection.rule` indexes. */
+      /** Worker 0: the rule set's rules in order, which a hit's rule number indexes. */
       readonly rules?: readonly RuleRef[];
     }
   | { readonly type: 'setup-failed'; readonly message: string }
@@ -142,7 +154,7 @@ export type FromWorker =
       readonly id: number;
       readonly records: number;
       readonly issues: readonly Issue[];
-      readonly detections: readonly WireDetection[];
+      readonly hits: HitColumns;
       /**
        * The lines of the task's rendered hits, UTF-8, one after another (transferred, not copied: the
        * coordinator writes them out as they are).

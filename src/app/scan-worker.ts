@@ -5,7 +5,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { parseEvtx } from '../ingest/evtx/index.ts';
 import { readBytes } from '../ingest/index.ts';
 import { levelRank } from '../core/index.ts';
-import type { Issue, ReadBatch, RuleRef } from '../core/index.ts';
+import type { Event, Issue, ReadBatch, RuleRef } from '../core/index.ts';
 import {
   CorrelationEngine,
   locateIn,
@@ -30,7 +30,8 @@ import {
   type FromWorker,
   type ScanTask,
   type ToWorker,
-  type WireDetection,
+  type HitColumns,
+  type WholeHit,
   type WorkerInit,
 } from './scan-protocol.ts';
 
@@ -216,7 +217,7 @@ function run(task: ScanTask, ruleset: BuiltDetector['ruleset']): void {
         type: 'result',
         id: task.id,
         records: 0,
-        detections: [],
+        hits: noHits(),
         issues: [
           {
             code: 'READ_IO',
@@ -245,7 +246,7 @@ function run(task: ScanTask, ruleset: BuiltDetector['ruleset']): void {
         });
   let records = 0;
   const issues: Issue[] = [];
-  const detections: WireDetection[] = [];
+  const hitRows = new HitRows();
   const render = init.render;
   const lines = render ? lineBuffer.reset() : undefined;
   for (const batch of batches) {
@@ -263,23 +264,64 @@ function run(task: ScanTask, ruleset: BuiltDetector['ruleset']): void {
           !correlated(hit.rule)
         ) {
           const at = lines.size;
-          detections.push({
-            rule,
-            ts: hit.ts,
-            at,
-            len: lines.add(renderLine(render.format, hit)) - at,
-            computer: eventRef(event).computer,
-            tenant: event.tenant,
-            origin: event.origin,
-          });
-        } else detections.push({ rule, ts: hit.ts, events: hit.events, matched: hit.matched });
+          hitRows.rendered(rule, hit.ts, at, lines.add(renderLine(render.format, hit)), event);
+        } else hitRows.whole({ rule, ts: hit.ts, events: hit.events, matched: hit.matched });
       }
     }
   }
+  const hits = hitRows.columns();
+  const moved = [hits.numbers.buffer as ArrayBuffer];
   if (lines && lines.size > 0) {
     const buffer = lines.take();
-    send({ type: 'result', id: task.id, records, issues, detections, lines: buffer }, [buffer]);
-  } else send({ type: 'result', id: task.id, records, issues, detections });
+    send({ type: 'result', id: task.id, records, issues, hits, lines: buffer }, [...moved, buffer]);
+  } else send({ type: 'result', id: task.id, records, issues, hits }, moved);
+}
+
+/** A task's hits as they are found, for `HitColumns`. */
+class HitRows {
+  private readonly numbers: number[] = [];
+  private readonly strings: string[] = [];
+  private readonly index = new Map<string, number>();
+  private readonly wholeHits: WholeHit[] = [];
+
+  rendered(rule: number, ts: number, at: number, end: number, event: Event): void {
+    const o = event.origin;
+    this.numbers.push(
+      rule,
+      ts,
+      at,
+      end,
+      this.string(eventRef(event).computer),
+      this.string(event.tenant),
+      o.file === undefined ? -1 : this.string(o.file),
+      this.string(o.format),
+      o.recordId ?? Number.NaN,
+      o.offset ?? Number.NaN,
+    );
+  }
+
+  whole(hit: WholeHit): void {
+    this.wholeHits.push(hit);
+    this.numbers.push(hit.rule, hit.ts, -1, -1, -1, -1, -1, -1, Number.NaN, Number.NaN);
+  }
+
+  columns(): HitColumns {
+    return {
+      numbers: Float64Array.from(this.numbers),
+      strings: this.strings,
+      whole: this.wholeHits,
+    };
+  }
+
+  private string(s: string): number {
+    let i = this.index.get(s);
+    if (i === undefined) {
+      i = this.strings.length;
+      this.strings.push(s);
+      this.index.set(s, i);
+    }
+    return i;
+  }
 }
 
 /**
@@ -318,6 +360,10 @@ class LineBuffer {
 
 /** One per worker: a task's lines are copied out of it at the end of the task. */
 const lineBuffer = new LineBuffer();
+
+function noHits(): HitColumns {
+  return { numbers: new Float64Array(0), strings: [], whole: [] };
+}
 
 /** Rules whose hits correlation rules read (by id or name). */
 let referenced: ReadonlySet<string> | undefined;
@@ -358,7 +404,7 @@ port.on('message', (msg: ToWorker) => {
           at: { file: msg.file },
         },
       ],
-      detections: [],
+      hits: noHits(),
     });
   }
 });

@@ -24,6 +24,8 @@ import { exchangeInit } from './prefilter-exchange.ts';
 import { prefilterKey, ruleCacheDir } from './rule-cache.ts';
 import type { CorrelationRule } from '../detect/index.ts';
 import {
+  HIT,
+  HIT_STRIDE,
   isEvtxInput,
   type FromWorker,
   type ScanTask,
@@ -179,39 +181,46 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
       const done = scanInput(input, report, opts.format ?? 'auto', pool, (r) => {
         records += r.records;
         const lines = r.lines ? new Uint8Array(r.lines) : undefined;
-        for (const d of r.detections) {
-          const rule = ruleRefs[d.rule];
+        const { numbers: n, strings, whole } = r.hits;
+        let next = 0;
+        for (let row = 0; row < n.length; row += HIT_STRIDE) {
+          const rule = ruleRefs[n[row + HIT.rule] ?? -1];
+          const at = n[row + HIT.at] ?? -1;
+          const d = at < 0 ? whole[next++] : undefined;
           if (!rule) continue;
-          if ('at' in d) {
-            // Only what the summary and the timeline order read: the record is in the line.
-            const event: Event = {
-              ts: d.ts,
-              tenant: d.tenant,
-              source: {},
-              origin: d.origin,
-              fields: { Computer: d.computer },
-            };
+          if (d) {
             const detection: Detection = {
               rule,
               kind: 'event',
               ts: d.ts,
-              events: [event],
-              matched: {},
+              events: d.events,
+              matched: d.matched,
             };
             detections.push(detection);
-            if (lines) rendered.set(detection, lines.subarray(d.at, d.at + d.len));
+            if (render && levelRank(rule.level) >= minRank)
+              rendered.set(detection, renderLine(render, detection));
             continue;
           }
-          const detection: Detection = {
-            rule,
-            kind: 'event',
-            ts: d.ts,
-            events: d.events,
-            matched: d.matched,
+          // Only what the summary and the timeline order read: the record is in the line.
+          const ts = n[row + HIT.ts] ?? Number.NaN;
+          const file = strings[n[row + HIT.file] ?? -1];
+          const recordId = n[row + HIT.recordId] ?? Number.NaN;
+          const offset = n[row + HIT.offset] ?? Number.NaN;
+          const event: Event = {
+            ts,
+            tenant: strings[n[row + HIT.tenant] ?? -1] ?? '',
+            source: {},
+            origin: {
+              ...(file === undefined ? {} : { file }),
+              format: strings[n[row + HIT.format] ?? -1] ?? '',
+              ...(Number.isNaN(recordId) ? {} : { recordId }),
+              ...(Number.isNaN(offset) ? {} : { offset }),
+            },
+            fields: { Computer: strings[n[row + HIT.computer] ?? -1] ?? '' },
           };
+          const detection: Detection = { rule, kind: 'event', ts, events: [event], matched: {} };
           detections.push(detection);
-          if (render && levelRank(rule.level) >= minRank)
-            rendered.set(detection, renderLine(render, detection));
+          if (lines) rendered.set(detection, lines.subarray(at, n[row + HIT.end] ?? at));
         }
         progress();
       }).then(() => {
@@ -456,7 +465,7 @@ class WorkerPool {
         type: 'result',
         id,
         records: 0,
-        detections: [],
+        hits: { numbers: new Float64Array(0), strings: [], whole: [] },
         issues: [
           {
             code: 'INTERNAL',
@@ -473,7 +482,7 @@ class WorkerPool {
           type: 'result',
           id: q.task.id,
           records: 0,
-          detections: [],
+          hits: { numbers: new Float64Array(0), strings: [], whole: [] },
           issues: [
             {
               code: 'INTERNAL',

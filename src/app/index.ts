@@ -13,6 +13,7 @@ export {
   csvLine,
   details,
   eventRef,
+  hostOf,
   jsonLine,
   toRecord,
   type DetectionRecord,

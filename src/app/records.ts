@@ -52,12 +52,17 @@ export function timestampOf(ts: number, fields: Fields): string {
   return text(first(fields, TIME_FIELDS));
 }
 
+/** The host an event names (the timeline's `computer`), '' when none. */
+export function hostOf(fields: Fields): string {
+  return text(first(fields, HOST_FIELDS));
+}
+
 export function eventRef(e: Event): EventRef {
   const f = e.fields;
   const recordId = e.origin.recordId ?? first(f, ['EventRecordID']);
   return {
     timestamp: timestampOf(e.ts, f),
-    computer: text(first(f, HOST_FIELDS)),
+    computer: hostOf(f),
     channel:
       text(first(f, ['Channel'])) || [e.source.product, e.source.service].filter(Boolean).join('/'),
     event_id: first(f, ['EventID', 'event.code']) ?? null,

@@ -85,7 +85,7 @@ export const HIT = {
   /** The hit's line: bytes `at` … `end` of the result's `lines`; `at` -1: a whole hit, the next of `whole`. */
   at: 2,
   end: 3,
-  /** Indices into `strings`: the event's host (`eventRef(event).computer`), tenant, origin file (-1: none), format. */
+  /** Indices into `strings`: the event's host (`hostOf`), tenant, origin file (-1: none), format. */
   computer: 4,
   tenant: 5,
   file: 6,

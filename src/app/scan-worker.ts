@@ -13,7 +13,7 @@ import {
   type Locate,
   type PrefilterData,
 } from '../detect/index.ts';
-import { eventRef, renderLine } from './records.ts';
+import { hostOf, renderLine } from './records.ts';
 import { compileSlice, linkDetector, type BuiltDetector } from './detector.ts';
 import { readTextFiles, ruleSetup } from './files.ts';
 import { PrefilterExchange } from './prefilter-exchange.ts';
@@ -291,7 +291,7 @@ class HitRows {
       ts,
       at,
       end,
-      this.string(eventRef(event).computer),
+      this.string(hostOf(event.fields)),
       this.string(event.tenant),
       o.file === undefined ? -1 : this.string(o.file),
       this.string(o.format),

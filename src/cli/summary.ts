@@ -2,7 +2,7 @@
 import pc from 'picocolors';
 import { formatLocation, LEVELS, type Detection } from '../core/index.ts';
 import type { ScanResult } from '../app/index.ts';
-import { eventRef } from '../app/index.ts';
+import { hostOf } from '../app/index.ts';
 import { colorLevel, type Sink } from './timeline.ts';
 
 /** ATT&CK Enterprise tactics in kill-chain order, as Sigma tags name them. */
@@ -60,19 +60,21 @@ function summariseNow(detections: readonly Detection[]): Summary {
   const tactics = new Map<string, number>();
   const techniques = new Map<string, number>();
   const hosts = new Map<string, number>();
+  const attack = new Map<Detection['rule'], { tactics: string[]; techniques: string[] }>();
   for (const d of detections) {
     byLevel[d.rule.level] = (byLevel[d.rule.level] ?? 0) + 1;
     bump(rules, d.rule.title);
     ruleLevel.set(d.rule.title, d.rule.level);
-    for (const tag of d.rule.tags) {
-      const t = tag.toLowerCase();
-      if (!t.startsWith('attack.')) continue;
-      const name = t.slice(7);
-      if (/^t\d{4}(\.\d{3})?$/.test(name)) bump(techniques, name.toUpperCase());
-      else if ((TACTICS as readonly string[]).includes(name)) bump(tactics, name);
+    // Tens of thousands of hits name a few hundred rules: each rule's tags are read once.
+    let tags = attack.get(d.rule);
+    if (!tags) {
+      tags = attackTags(d.rule.tags);
+      attack.set(d.rule, tags);
     }
+    for (const t of tags.techniques) bump(techniques, t);
+    for (const t of tags.tactics) bump(tactics, t);
     const last = d.events[d.events.length - 1];
-    const host = last ? eventRef(last).computer : '';
+    const host = last ? hostOf(last.fields) : '';
     if (host) bump(hosts, host);
   }
   return {
@@ -89,6 +91,19 @@ function summariseNow(detections: readonly Detection[]): Summary {
     techniques: top(techniques, 15).map(([technique, count]) => ({ technique, count })),
     hosts: top(hosts, 10).map(([host, count]) => ({ host, count })),
   };
+}
+
+/** The ATT&CK tactics and techniques a rule's tags name. */
+function attackTags(tags: readonly string[]): { tactics: string[]; techniques: string[] } {
+  const out = { tactics: [] as string[], techniques: [] as string[] };
+  for (const tag of tags) {
+    const t = tag.toLowerCase();
+    if (!t.startsWith('attack.')) continue;
+    const name = t.slice(7);
+    if (/^t\d{4}(\.\d{3})?$/.test(name)) out.techniques.push(name.toUpperCase());
+    else if ((TACTICS as readonly string[]).includes(name)) out.tactics.push(name);
+  }
+  return out;
 }
 
 export function writeSummary(result: ScanResult, out: Sink, color: boolean): void {

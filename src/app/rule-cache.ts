@@ -29,7 +29,7 @@ import type { WorkerSetup } from './scan-protocol.ts';
 /** Entries kept; older ones are removed when a new one is written. */
 const MAX_ENTRIES = 16;
 /** Bumped when the layout of an entry changes. */
-const FORMAT = 'vigil-rule-slice-3';
+const FORMAT = 'vigil-rule-slice-4';
 
 /**
  * A compiled slice as it travels between workers and sits in the cache. The rules' conditions are kept

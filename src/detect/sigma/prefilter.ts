@@ -30,6 +30,8 @@ export interface ScannerData {
   /** The owners of the words ending at state `s` are `owners[outStart[s]] … owners[outStart[s + 1] - 1]`. */
   readonly outStart: Int32Array;
   readonly owners: Int32Array;
+  /** 1 for the states where some word ends (their own, or along output links). */
+  readonly hit: Uint8Array;
 }
 
 /**
@@ -50,33 +52,26 @@ export class LiteralScanner {
   /** ASCII code → class (both letter cases share one); 0 = used by no literal. */
   private readonly ascii: Int32Array;
   private readonly lowerCache = new Map<number, number>();
-  /** Owners (entry indices) of the words that end exactly at each state. */
-  private readonly out: (Int32Array | undefined)[];
+  /** Owners (entry indices) of the words that end exactly at a state: see ScannerData. */
+  private readonly outStart: Int32Array;
+  private readonly owners: Int32Array;
   /** Output links: the nearest proper suffix state with words of its own, or -1. */
   private readonly dict: Int32Array;
+  private readonly hit: Uint8Array;
   private readonly data: ScannerData;
 
+  /** Nothing per state is built here: a worker takes another's scanner (or a cached one) as it is. */
   private constructor(d: ScannerData) {
     this.width = d.width;
     this.ascii = d.ascii;
     this.delta = d.delta;
     this.row = d.row;
     this.dict = d.dict;
+    this.outStart = d.outStart;
+    this.owners = d.owners;
+    this.hit = d.hit instanceof Uint8Array ? d.hit : hitFlags(d);
     this.data = d;
-    const out = new Array<Int32Array | undefined>(d.fail.length).fill(undefined);
-    const hit = new Uint8Array(d.fail.length);
-    for (let st = 0; st < d.fail.length; st++) {
-      const from = d.outStart[st] ?? 0;
-      const to = d.outStart[st + 1] ?? 0;
-      if (to > from) out[st] = d.owners.subarray(from, to);
-      if (to > from || d.dict[st] !== -1) hit[st] = 1;
-    }
-    this.out = out;
-    this.hit = hit;
   }
-
-  /** 1 for the states where some word ends (their own, or along output links). */
-  private readonly hit: Uint8Array;
 
   /** A scanner for `words` (lowercased literal → the entries it stands for). */
   static build(
@@ -129,7 +124,7 @@ export class LiteralScanner {
    * marked for the first time in this generation to `found`.
    */
   scan(text: string, marks: Int32Array, gen: number, found: number[]): void {
-    const { delta, width, ascii, out, dict, row, hit } = this;
+    const { delta, width, ascii, dict, row, hit, outStart, owners } = this;
     let s = 0;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
@@ -142,7 +137,7 @@ export class LiteralScanner {
       }
       const r = row[s] ?? -1;
       s = r >= 0 && sym < width ? (delta[r * width + sym] ?? 0) : this.next(s, sym);
-      if (hit[s] === 1) emit(s, out, dict, marks, gen, found);
+      if (hit[s] === 1) emit(s, outStart, owners, dict, marks, gen, found);
     }
   }
 }
@@ -260,22 +255,27 @@ function scannerData(
     }
   }
   const outStart = int32(states + 1);
-  const lists = new Map<number, Int32Array>();
+  const lists = new Map<number, readonly number[]>();
   let count = 0;
   for (const [st, list] of own) {
-    const unique = Int32Array.from(new Set(list));
+    const unique = list.length === 1 ? list : [...new Set(list)];
     lists.set(st, unique);
     count += unique.length;
   }
   const owners = int32(count);
+  const hit = new Uint8Array(
+    typeof SharedArrayBuffer === 'function'
+      ? new SharedArrayBuffer(states)
+      : new ArrayBuffer(states),
+  );
   for (let st = 0, at = 0; st < states; st++) {
     outStart[st] = at;
     const l = lists.get(st);
     if (l) {
-      owners.set(l, at);
-      at += l.length;
+      for (const o of l) owners[at++] = o;
     }
     outStart[st + 1] = at;
+    if (l || dict[st] !== -1) hit[st] = 1;
   }
   return {
     ...t,
@@ -284,7 +284,17 @@ function scannerData(
     symbol: prefix(symbol, states),
     outStart,
     owners,
+    hit,
   };
+}
+
+/** `ScannerData.hit` for data that lacks it. */
+function hitFlags(d: ScannerData): Uint8Array {
+  const hit = new Uint8Array(d.fail.length);
+  for (let st = 0; st < d.fail.length; st++) {
+    if ((d.outStart[st + 1] ?? 0) > (d.outStart[st] ?? 0) || d.dict[st] !== -1) hit[st] = 1;
+  }
+  return hit;
 }
 
 /** The state after reading `sym` in state `s`: a dense row, else the state's edges, else its failure link. */
@@ -310,24 +320,21 @@ function step(
 /** Marks the owners of every word ending at state `s`: its own, then those along its output links. */
 function emit(
   s: number,
-  out: readonly (Int32Array | undefined)[],
+  outStart: Int32Array,
+  owners: Int32Array,
   dict: Int32Array,
   marks: Int32Array,
   gen: number,
   found: number[],
 ): void {
-  for (let t = out[s] !== undefined ? s : (dict[s] ?? -1); t !== -1; t = dict[t] ?? -1) {
-    const o = out[t];
-    if (o !== undefined) mark(o, marks, gen, found);
-  }
-}
-
-function mark(owners: Int32Array, marks: Int32Array, gen: number, found: number[]): void {
-  for (let j = 0; j < owners.length; j++) {
-    const o = owners[j] ?? 0;
-    if (marks[o] !== gen) {
-      marks[o] = gen;
-      found.push(o);
+  for (let t = s; t !== -1; t = dict[t] ?? -1) {
+    const to = outStart[t + 1] ?? 0;
+    for (let j = outStart[t] ?? 0; j < to; j++) {
+      const o = owners[j] ?? 0;
+      if (marks[o] !== gen) {
+        marks[o] = gen;
+        found.push(o);
+      }
     }
   }
 }

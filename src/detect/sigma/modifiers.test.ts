@@ -377,3 +377,50 @@ describe('wildcards and escapes', () => {
     expect(performance.now() - t0).toBeLessThan(200);
   });
 });
+
+describe('parseSigmaString', () => {
+  /** The escape rules, a character at a time, as the specification words them. */
+  function reference(s: string): readonly unknown[] {
+    const parts: unknown[] = [];
+    let acc = '';
+    let escaped = false;
+    for (const c of s) {
+      if (escaped) {
+        acc += c === '*' || c === '?' || c === '\\' ? c : '\\' + c;
+        escaped = false;
+      } else if (c === '\\') escaped = true;
+      else if (c === '*' || c === '?') {
+        if (acc) parts.push(acc);
+        acc = '';
+        parts.push({ w: c });
+      } else acc += c;
+    }
+    if (escaped) acc += '\\';
+    if (acc) parts.push(acc);
+    return parts;
+  }
+
+  it('reads wildcards and escapes exactly as the specification, on random strings', () => {
+    const alphabet = ['a', 'B', '*', '?', '\\', ' ', '\u00e9', '\ud83d\ude00', '%'];
+    let seed = 11;
+    const next = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let n = 0; n < 2000; n++) {
+      const s = Array.from(
+        { length: Math.floor(next() * 12) },
+        () => alphabet[Math.floor(next() * alphabet.length)],
+      ).join('');
+      expect(parseSigmaString(s).parts, JSON.stringify(s)).toEqual(reference(s));
+    }
+    // In a rule, `\*` is an asterisk; `\\*` is a backslash, then a wildcard.
+    expect(parseSigmaString('C:\\Windows\\*.exe').parts).toEqual(['C:\\Windows*.exe']);
+    expect(parseSigmaString('C:\\Windows\\\\*.exe').parts).toEqual([
+      'C:\\Windows\\',
+      { w: '*' },
+      '.exe',
+    ]);
+    expect(parseSigmaString('a\\').parts).toEqual(['a\\']);
+  });
+});

@@ -88,26 +88,38 @@ export const MAX_EXPANSION = 4096;
 /** Parses a Sigma string with its escapes: `\*`, `\?`, `\\` are literals; any other `\` stays a backslash. */
 export function parseSigmaString(s: string): StrVal {
   const parts: Part[] = [];
+  // Most values hold neither a wildcard nor a backslash: one literal, nothing to build.
+  if (!SPECIAL.test(s)) {
+    if (s) parts.push(s);
+    return { t: 'str', parts, cased: false, bytes: false, orig: s };
+  }
+  // Literal runs are sliced out whole rather than built a character at a time.
   let acc = '';
-  let escaped = false;
-  for (const c of s) {
-    if (escaped) {
-      acc += c === '*' || c === '?' || c === '\\' ? c : '\\' + c;
-      escaped = false;
-    } else if (c === '\\') {
-      escaped = true;
-    } else if (c === '*' || c === '?') {
+  let run = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 92) {
+      // `\*`, `\?` and `\\` escape; a backslash before anything else stays, as does a final one.
+      acc += s.slice(run, i);
+      const next = s[i + 1];
+      if (next === undefined) acc += '\\';
+      else acc += next === '*' || next === '?' || next === '\\' ? next : '\\' + next;
+      i++;
+      run = i + 1;
+    } else if (c === 42 || c === 63) {
+      acc += s.slice(run, i);
       if (acc) parts.push(acc);
       acc = '';
-      parts.push(c === '*' ? MULTI : SINGLE);
-    } else {
-      acc += c;
+      parts.push(c === 42 ? MULTI : SINGLE);
+      run = i + 1;
     }
   }
-  if (escaped) acc += '\\';
+  if (run < s.length) acc += s.slice(run);
   if (acc) parts.push(acc);
   return { t: 'str', parts, cased: false, bytes: false, orig: s };
 }
+
+const SPECIAL = /[*?\\]/;
 
 export function isWild(p: Part): p is Wild {
   return typeof p === 'object' && 'w' in p;

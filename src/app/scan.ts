@@ -96,6 +96,20 @@ export interface ScanResult {
   readonly stopped: Promise<void>;
 }
 
+const NO_SOURCE: Event['source'] = Object.freeze({});
+const NOTHING_MATCHED: Detection['matched'] = Object.freeze({});
+const hostFieldsCache = new Map<string, Event['fields']>();
+
+/** `{ Computer: host }`, one object per host. */
+function hostFields(host: string): Event['fields'] {
+  let f = hostFieldsCache.get(host);
+  if (!f) {
+    f = Object.freeze({ Computer: host });
+    if (hostFieldsCache.size < 10_000) hostFieldsCache.set(host, f);
+  }
+  return f;
+}
+
 /** Records per EVTX task: a run of this many 64 KiB chunks goes to one worker. */
 const CHUNKS_PER_TASK = 8;
 /** Inputs up to this size that are plain files are read and parsed whole by one worker. */
@@ -207,19 +221,26 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
           const file = strings[n[row + HIT.file] ?? -1];
           const recordId = n[row + HIT.recordId] ?? Number.NaN;
           const offset = n[row + HIT.offset] ?? Number.NaN;
+          // Tens of thousands of these live to the end of the scan: what they can share, they do.
           const event: Event = {
             ts,
             tenant: strings[n[row + HIT.tenant] ?? -1] ?? '',
-            source: {},
+            source: NO_SOURCE,
             origin: {
               ...(file === undefined ? {} : { file }),
               format: strings[n[row + HIT.format] ?? -1] ?? '',
               ...(Number.isNaN(recordId) ? {} : { recordId }),
               ...(Number.isNaN(offset) ? {} : { offset }),
             },
-            fields: { Computer: strings[n[row + HIT.computer] ?? -1] ?? '' },
+            fields: hostFields(strings[n[row + HIT.computer] ?? -1] ?? ''),
           };
-          const detection: Detection = { rule, kind: 'event', ts, events: [event], matched: {} };
+          const detection: Detection = {
+            rule,
+            kind: 'event',
+            ts,
+            events: [event],
+            matched: NOTHING_MATCHED,
+          };
           detections.push(detection);
           if (lines) rendered.set(detection, lines.subarray(at, n[row + HIT.end] ?? at));
         }

@@ -77,3 +77,23 @@ describe('FieldBuilder', () => {
     expect(Object.keys(f)).toEqual(['2', 'b', 'a']);
   });
 });
+
+describe('FieldBuilder past its shape budget', () => {
+  it('builds records with new sequences of names the plain way, with the same result', () => {
+    // Every record here starts a sequence of its own: 20,000 of them spend the thread's budget.
+    for (let i = 0; i < 20_050; i++) {
+      const f = build([
+        [`Only${i}`, i],
+        ['Next', 'x'],
+      ]);
+      expect(Object.keys(f)).toEqual([`Only${i}`, 'Next']);
+    }
+    const f = build([
+      ['Late', 1],
+      ['__proto__', 'y'],
+      ['Late', 2],
+    ]);
+    expect(f).toEqual(JSON.parse('{"Late":"1+2","__proto__":"y"}'));
+    expect(Object.getPrototypeOf(f)).toBe(Object.prototype);
+  });
+});

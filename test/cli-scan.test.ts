@@ -1,6 +1,6 @@
 /** `vigil scan` and `vigil rules check` as users run them: a real process, real files, the documented contracts. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -120,6 +120,33 @@ describe('vigil scan', () => {
     const version = vigil(['--version']);
     expect(version.status).toBe(0);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('refuses an --output it cannot write before scanning, naming it', () => {
+    const where = join(tmp, 'no-such-folder', 'out.jsonl');
+    const r = vigil(['scan', sample, '--format', 'jsonl', '--output', where]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`cannot write --output ${where}: ENOENT`);
+    expect(r.stderr).not.toContain('Detections by level');
+  });
+
+  it('never reads its own --output as an input, even inside a scanned folder', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'vigil-cli-out-'));
+    copyFileSync(
+      join(sample, readdirSync(sample).find((f) => f.endsWith('.evtx')) ?? ''),
+      join(folder, 'a.evtx'),
+    );
+    const out = join(folder, 'detections.jsonl');
+    const args = ['scan', folder, '--rules', sigmaRules, '--format', 'jsonl', '--output', out];
+    const first = vigil(args);
+    const lines = readFileSync(out, 'utf8');
+    const again = vigil(args);
+    expect(first.status).toBe(0);
+    expect(again.status).toBe(0);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(readFileSync(out, 'utf8')).toBe(lines);
+    expect(again.stdout).not.toContain('detections.jsonl');
+    expect(again.stdout).toContain('Scanned 1 file(s)');
   });
 });
 

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EventLoopUtilization } from 'node:perf_hooks';
@@ -59,6 +60,8 @@ export interface ScanOptions {
    * the end.
    */
   readonly render?: LineFormat;
+  /** Files never read as inputs, such as the scan's own output file inside a scanned folder. */
+  readonly exclude?: readonly string[];
 }
 
 export interface ScanProgress {
@@ -153,7 +156,14 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
     await (await poolStarting).close();
     throw err;
   });
-  const { inputs, issues: inputIssues } = listed;
+  const excluded = new Set((opts.exclude ?? []).map((f) => resolve(f)));
+  const inputIssues = listed.issues;
+  const inputs =
+    excluded.size === 0
+      ? listed.inputs
+      : listed.inputs.filter(
+          (i) => i.localFile === undefined || !excluded.has(resolve(i.localFile)),
+        );
   const files = new Map<string, FileReport>();
   for (const input of inputs)
     files.set(input.path, { path: input.path, records: 0, errors: 0, issues: [] });

@@ -1,5 +1,5 @@
 /** The `vigil` command line: parses arguments, runs a command, returns the exit code. */
-import { createWriteStream, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { formatLocation, LEVELS, type Level } from '../core/index.ts';
@@ -86,6 +86,14 @@ function buffered(target: Sink): Sink & { flush(): void } {
   };
 }
 
+/** Writes all of `chunk` to `fd` (a write may take less than it was given). */
+function writeAll(fd: number, chunk: string | Uint8Array): void {
+  const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+  for (let done = 0; done < bytes.byteLength;) {
+    done += writeSync(fd, bytes, done, bytes.byteLength - done);
+  }
+}
+
 /** The separators a timeline writes between lines, encoded once. */
 const SEPARATORS = new Map(['\n', ',\n'].map((s) => [s, Buffer.from(s)]));
 
@@ -121,6 +129,18 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     } else bar.update(p.filesDone, payload);
   };
 
+  // The output file is opened first: a path that cannot be written fails now, not after the scan.
+  let fd: number | undefined;
+  if (flags.output !== undefined) {
+    try {
+      fd = openSync(flags.output, 'w');
+    } catch (err) {
+      process.stderr.write(
+        `vigil: cannot write --output ${flags.output}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`,
+      );
+      return EXIT.usage;
+    }
+  }
   const result = await scan({
     paths,
     rules: flags.rules ?? [],
@@ -129,20 +149,16 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     format: flags.inputFormat,
     ...(flags.threads ? { threads: flags.threads } : {}),
     onProgress,
+    ...(flags.output !== undefined ? { exclude: [flags.output] } : {}),
     // Machine formats render each hit as it arrives, while the workers still scan.
     ...(flags.format === 'table' ? {} : { render: flags.format === 'csv' ? 'csv' : 'jsonl' }),
   });
   if (shown.started) bar?.stop();
   else if (bar) process.stderr.write('\r\x1b[2K');
 
-  let file: WriteStream | undefined;
-  const target: Sink = flags.output
-    ? (() => {
-        const stream = createWriteStream(flags.output);
-        file = stream;
-        return { write: (s: string) => stream.write(s) };
-      })()
-    : stdout;
+  const output = fd;
+  // Written synchronously: the scan is over, and nothing else waits for this thread.
+  const target: Sink = output === undefined ? stdout : { write: (s) => writeAll(output, s) };
   const out = buffered(target);
   const color = flags.color ?? (!flags.output && process.stdout.isTTY);
   switch (flags.format) {
@@ -163,15 +179,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
       break;
   }
   out.flush();
-  if (file) {
-    const f = file;
-    await new Promise<void>((resolve, reject) => {
-      f.end((err?: Error | null) => {
-        if (err) reject(err);
-        else resolve();
-      });
-    });
-  }
+  if (output !== undefined) closeSync(output);
   // Machine-readable output on stdout keeps stdout clean: the human summary goes to stderr then.
   const summaryOut = flags.format === 'table' || flags.output ? stdout : stderr;
   writeSummary(result, summaryOut, flags.format === 'table' ? color : process.stderr.isTTY);

@@ -158,7 +158,14 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
 
   const output = fd;
   // Written synchronously: the scan is over, and nothing else waits for this thread.
-  const target: Sink = output === undefined ? stdout : { write: (s) => writeAll(output, s) };
+  const target: Sink =
+    output === undefined
+      ? stdout
+      : {
+          write: (s) => {
+            writeAll(output, s);
+          },
+        };
   const out = buffered(target);
   const color = flags.color ?? (!flags.output && process.stdout.isTTY);
   switch (flags.format) {

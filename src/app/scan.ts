@@ -3,7 +3,6 @@
  * match, then runs correlation rules over the hits in time order.
  */
 import { randomUUID } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
@@ -19,7 +18,7 @@ import {
   type RuleRef,
 } from '../core/index.ts';
 import { evtxChunks } from '../ingest/evtx/index.ts';
-import { listInputs, type InputFormat, type InputRef } from '../ingest/index.ts';
+import { listInputs, readShared, type InputFormat, type InputRef } from '../ingest/index.ts';
 import { byTime, correlate, type LoadReport } from './detector.ts';
 import { renderLine, type LineFormat } from './records.ts';
 import { exchangeInit } from './prefilter-exchange.ts';
@@ -375,27 +374,6 @@ async function scanInput(
     });
   }
   await Promise.all(tasks.map(run));
-}
-
-/**
- * A plain file read straight into shared memory: no second copy, and half the off-heap memory, which
- * V8 answers with full collections of this thread's heap when it grows fast.
- */
-async function readShared(path: string): Promise<Uint8Array> {
-  const file = await open(path, 'r');
-  try {
-    const { size } = await file.stat();
-    const view = new Uint8Array(new SharedArrayBuffer(size));
-    let done = 0;
-    while (done < size) {
-      const { bytesRead } = await file.read(view, done, size - done, done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return done === size ? view : view.slice(0, done);
-  } finally {
-    await file.close();
-  }
 }
 
 function addIssues(report: FileReport, issues: readonly Issue[]): void {

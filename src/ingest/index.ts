@@ -8,6 +8,7 @@ import type { InputFormat } from './read.ts';
 import { readBytes } from './read.ts';
 
 export { listInputs } from './inputs.ts';
+export { readShared } from './shared-file.ts';
 export type { InputRef } from './inputs.ts';
 export { readBytes, readers } from './read.ts';
 export type { InputFormat, ReadOptions } from './read.ts';

@@ -1,10 +1,10 @@
 /** Parses EVTX files on worker threads: the chunks of one file are spread over the workers. */
-import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Issue, ReadBatch } from '../../core/index.ts';
+import { readShared } from '../shared-file.ts';
 import { chunkIndex, locateChunks } from './chunks.ts';
 import { unpack } from './packed.ts';
 import type { ChunkTask, WorkerReply } from './worker.ts';
@@ -247,24 +247,6 @@ export class EvtxPool {
 }
 
 const MAX_CHUNKS_PER_TASK = 8;
-
-/** Reads a whole file straight into shared memory, which every worker then reads without a copy. */
-async function readShared(path: string): Promise<Uint8Array> {
-  const handle = await open(path, 'r');
-  try {
-    const { size } = await handle.stat();
-    const bytes = new Uint8Array(new SharedArrayBuffer(size));
-    let done = 0;
-    while (done < size) {
-      const { bytesRead } = await handle.read(bytes, done, size - done, done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return done === size ? bytes : bytes.subarray(0, done);
-  } finally {
-    await handle.close();
-  }
-}
 
 /** Gives every chunk of a task that has not come back an INTERNAL issue, so no reader waits forever. */
 function failTask(p: Pending, why: string): void {

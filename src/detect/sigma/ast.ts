@@ -12,15 +12,19 @@ export interface Pos {
  * reads one only to report a problem, so the located YAML parse behind it usually never runs.
  */
 export function lazyPos(compute: () => Pos): Pos {
-  let p: Pos | undefined;
-  return {
-    get line() {
-      return (p ??= compute()).line;
-    },
-    get col() {
-      return (p ??= compute()).col;
-    },
-  };
+  return new LazyPos(compute);
+}
+
+/** One small object per position (a literal with getters would make two functions per position too). */
+class LazyPos implements Pos {
+  private pos: Pos | undefined;
+  constructor(private readonly compute: () => Pos) {}
+  get line(): number {
+    return (this.pos ??= this.compute()).line;
+  }
+  get col(): number {
+    return (this.pos ??= this.compute()).col;
+  }
 }
 
 /** A YAML scalar as a detection value may hold it. */

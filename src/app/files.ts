@@ -114,6 +114,14 @@ export function sliceOf<T>(items: readonly T[], part: number, parts: number): T[
   return items.slice(from, to);
 }
 
+/** Every rule file of the given folders, and of Vigil's own rules unless `builtin` is false. */
+export function listRules(
+  ruleDirs: readonly string[],
+  builtin: boolean,
+): { files: string[]; issues: Issue[] } {
+  return listRuleFiles(builtin ? [builtinRulesDir, ...ruleDirs] : [...ruleDirs]);
+}
+
 /**
  * Reads rules and mapping data the way every `vigil` command does. With `slice`, only that slice of the
  * rule files is read (`vigil scan` compiles one per worker); the problems every slice would find alike —
@@ -124,9 +132,10 @@ export async function ruleSetup(
   builtin: boolean,
   tenant: string,
   slice?: { readonly part: number; readonly parts: number },
+  /** The rule files already listed (`listRules`): the scan's coordinator lists them once for all workers. */
+  listedBefore?: { readonly files: readonly string[]; readonly issues: readonly Issue[] },
 ): Promise<{ setup: WorkerSetup; issues: Issue[] }> {
-  const dirs = builtin ? [builtinRulesDir, ...ruleDirs] : [...ruleDirs];
-  const listed = listRuleFiles(dirs);
+  const listed = listedBefore ?? listRules(ruleDirs, builtin);
   const shared = slice === undefined || slice.part === 0;
   const read = readTextFiles(slice ? sliceOf(listed.files, slice.part, slice.parts) : listed.files);
   const issues = [...(shared ? listed.issues : []), ...read.issues];

@@ -111,6 +111,12 @@ export interface HitColumns {
 
 export type ToWorker =
   | ScanTask
+  /** The rule files, listed once by the coordinator while the workers start (their first message). */
+  | {
+      readonly type: 'rule-files';
+      readonly files: readonly string[];
+      readonly issues: readonly Issue[];
+    }
   /**
    * Every worker's compiled part (`v8.serialize`d `CompiledPart`), indexed by part number, and the cache
    * key of the prefilters of this rule set (when the rule cache is on).

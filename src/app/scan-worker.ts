@@ -48,10 +48,22 @@ const step = (name: string): void => {
   steps.push([name, performance.timeOrigin + performance.now()]);
 };
 step('started');
-const { setup, issues: readIssues } = await ruleSetup(init.ruleDirs, init.builtin, init.tenant, {
-  part: init.part,
-  parts: init.parts,
+const ruleFiles = await new Promise<Extract<ToWorker, { type: 'rule-files' }>>((resolve) => {
+  const onList = (msg: ToWorker): void => {
+    if (msg.type !== 'rule-files') return;
+    port.off('message', onList);
+    resolve(msg);
+  };
+  port.on('message', onList);
 });
+step('listed');
+const { setup, issues: readIssues } = await ruleSetup(
+  init.ruleDirs,
+  init.builtin,
+  init.tenant,
+  { part: init.part, parts: init.parts },
+  ruleFiles,
+);
 let detector: BuiltDetector | undefined;
 /** Prefilters other workers built (cached with this worker's own at the end). */
 let received: ReadonlyMap<string, PrefilterData> = new Map();
@@ -373,7 +385,7 @@ function correlated(rule: RuleRef): boolean {
 }
 
 port.on('message', (msg: ToWorker) => {
-  if (msg.type === 'link') return;
+  if (msg.type === 'link' || msg.type === 'rule-files') return;
   if (msg.type === 'save-prefilters') {
     try {
       savePrefilters();

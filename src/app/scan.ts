@@ -20,6 +20,7 @@ import {
 import { evtxChunks } from '../ingest/evtx/index.ts';
 import { listInputs, readShared, type InputFormat, type InputRef } from '../ingest/index.ts';
 import { byTime, correlate, type LoadReport } from './detector.ts';
+import { listRules } from './files.ts';
 import { renderLine, type LineFormat } from './records.ts';
 import { exchangeInit } from './prefilter-exchange.ts';
 import { prefilterKey, ruleCacheDir } from './rule-cache.ts';
@@ -456,6 +457,10 @@ class WorkerPool {
         }),
       );
     }
+    // The rule files are listed here, once, while the workers start (each used to list them all).
+    const listed = listRules(init.ruleDirs, init.builtin);
+    const ruleFiles: ToWorker = { type: 'rule-files', files: listed.files, issues: listed.issues };
+    for (const w of workers) w.postMessage(ruleFiles);
     let loaded: Extract<FromWorker, { type: 'ready' }>[];
     try {
       loaded = await Promise.all(ready);

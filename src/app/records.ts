@@ -57,11 +57,12 @@ export function hostOf(fields: Fields): string {
   return text(first(fields, HOST_FIELDS));
 }
 
-export function eventRef(e: Event): EventRef {
+/** Where an event sits in the timeline; `timestamp`, when given, is its time already formatted. */
+export function eventRef(e: Event, timestamp?: string): EventRef {
   const f = e.fields;
   const recordId = e.origin.recordId ?? first(f, ['EventRecordID']);
   return {
-    timestamp: timestampOf(e.ts, f),
+    timestamp: timestamp ?? timestampOf(e.ts, f),
     computer: hostOf(f),
     channel:
       text(first(f, ['Channel'])) || [e.source.product, e.source.service].filter(Boolean).join('/'),
@@ -157,8 +158,9 @@ export function jsonLine(d: Detection): string {
   if (d.kind !== 'event' || d.events.length !== 1 || e === undefined) {
     return JSON.stringify(toRecord(d));
   }
-  const ref = eventRef(e);
-  const ts = Number.isNaN(d.ts) ? ref.timestamp : new Date(d.ts).toISOString();
+  // `eventRef(e)` but for its time, which is the hit's own unless it has none.
+  const ref = eventRef(e, Number.isNaN(d.ts) ? undefined : new Date(d.ts).toISOString());
+  const ts = ref.timestamp;
   return (
     `{"timestamp":${JSON.stringify(ts)},"computer":${JSON.stringify(ref.computer)}` +
     `,"channel":${JSON.stringify(ref.channel)},"event_id":${JSON.stringify(ref.event_id)}` +

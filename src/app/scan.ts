@@ -103,6 +103,20 @@ const NO_SOURCE: Event['source'] = Object.freeze({});
 const NOTHING_MATCHED: Detection['matched'] = Object.freeze({});
 const hostFieldsCache = new Map<string, Event['fields']>();
 
+/** An event's origin from a hit's row (NaN: no record id, no offset). */
+function originOf(
+  format: string,
+  file: string | undefined,
+  recordId: number,
+  offset: number,
+): Event['origin'] {
+  const o: { format: string; file?: string; recordId?: number; offset?: number } = { format };
+  if (file !== undefined) o.file = file;
+  if (!Number.isNaN(recordId)) o.recordId = recordId;
+  if (!Number.isNaN(offset)) o.offset = offset;
+  return o;
+}
+
 /** `{ Computer: host }`, one object per host. */
 function hostFields(host: string): Event['fields'] {
   let f = hostFieldsCache.get(host);
@@ -236,12 +250,7 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
             ts,
             tenant: strings[n[row + HIT.tenant] ?? -1] ?? '',
             source: NO_SOURCE,
-            origin: {
-              ...(file === undefined ? {} : { file }),
-              format: strings[n[row + HIT.format] ?? -1] ?? '',
-              ...(Number.isNaN(recordId) ? {} : { recordId }),
-              ...(Number.isNaN(offset) ? {} : { offset }),
-            },
+            origin: originOf(strings[n[row + HIT.format] ?? -1] ?? '', file, recordId, offset),
             fields: hostFields(strings[n[row + HIT.computer] ?? -1] ?? ''),
           };
           const detection: Detection = {

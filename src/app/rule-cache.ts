@@ -166,6 +166,7 @@ function codeFingerprint(): string {
     }
   };
   visit(fileURLToPath(new URL('../detect/', import.meta.url)));
+  // detector.ts beside this module; in the scan worker's bundle, the bundle itself (it holds both).
   const self = fileURLToPath(import.meta.url);
   const detector = self.replace(/rule-cache\.(ts|js)$/, 'detector.$1');
   hash.update(readFileSync(detector));

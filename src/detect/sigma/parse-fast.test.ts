@@ -1,35 +1,13 @@
 /** The js-yaml fast path of readDocuments must give exactly what the located parse gives. */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { sigmaRuleFiles } from '../../../test/sigma-corpus.ts';
 import { isScalar, parseAllDocuments, visit } from 'yaml';
 import { needsFullParser, readDocuments, readDocumentsLocated } from './parse.ts';
 
-const shared = new URL('../../../../shared/data/sigma/', import.meta.url).pathname;
-const repoRules = new URL('../../../rules/', import.meta.url).pathname;
-
-function yamlFiles(dir: string, found: string[] = []): string[] {
-  for (const entry of readdirSync(dir).sort()) {
-    const p = join(dir, entry);
-    if (statSync(p).isDirectory()) yamlFiles(p, found);
-    else if (/\.ya?ml$/.test(entry)) found.push(p);
-  }
-  return found;
-}
-
 describe('readDocuments fast path', () => {
-  const files = [
-    ...[
-      'rules',
-      'rules-emerging-threats',
-      'rules-threat-hunting',
-      'rules-placeholder',
-      'rules-compliance',
-      'rules-dfir',
-    ].flatMap((d) => yamlFiles(join(shared, d))),
-    ...yamlFiles(repoRules),
-  ];
+  const files = sigmaRuleFiles();
 
   it('reads every SigmaHQ and Vigil rule file to the same values as the located parse', () => {
     expect(files.length).toBeGreaterThan(3800);

@@ -1,35 +1,13 @@
 /** Vigil's YAML reader must give exactly js-yaml's core-schema values, or decline. */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { sigmaRuleFiles } from '../../../test/sigma-corpus.ts';
 import { readYamlFast, WARM_UP } from './yaml-fast.ts';
 
-const shared = new URL('../../../../shared/data/sigma/', import.meta.url).pathname;
-const repoRules = new URL('../../../rules/', import.meta.url).pathname;
-
-function yamlFiles(dir: string, found: string[] = []): string[] {
-  for (const entry of readdirSync(dir).sort()) {
-    const p = join(dir, entry);
-    if (statSync(p).isDirectory()) yamlFiles(p, found);
-    else if (/\.ya?ml$/.test(entry)) found.push(p);
-  }
-  return found;
-}
-
-const corpus = [
-  ...[
-    'rules',
-    'rules-emerging-threats',
-    'rules-threat-hunting',
-    'rules-placeholder',
-    'rules-compliance',
-    'rules-dfir',
-  ].flatMap((d) => yamlFiles(join(shared, d))),
-  ...yamlFiles(repoRules),
-];
+const corpus = sigmaRuleFiles();
 
 /** js-yaml's reading, or undefined when it throws. */
 function reference(text: string): unknown[] | undefined {

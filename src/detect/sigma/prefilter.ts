@@ -143,13 +143,18 @@ export class LiteralScanner {
 }
 
 /**
- * An Int32Array of `n` zeros in shared memory where the platform has it: a prefilter one thread built
- * then reaches the others without its arrays being copied (`postMessage` shares the memory).
+ * `bytes` zeroed bytes in shared memory where the platform has it: a prefilter one thread built then
+ * reaches the others without its arrays being copied (`postMessage` shares the memory).
  */
+function sharedMemory(bytes: number): ArrayBufferLike {
+  return typeof SharedArrayBuffer === 'function'
+    ? new SharedArrayBuffer(bytes)
+    : new ArrayBuffer(bytes);
+}
+
+/** An Int32Array of `n` zeros in shared memory (see `sharedMemory`). */
 function int32(n: number): Int32Array {
-  return new Int32Array(
-    typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(4 * n) : new ArrayBuffer(4 * n),
-  );
+  return new Int32Array(sharedMemory(4 * n));
 }
 
 /** The first `n` elements of `a` in an array of their own (shared, as `int32`). */
@@ -263,11 +268,7 @@ function scannerData(
     count += unique.length;
   }
   const owners = int32(count);
-  const hit = new Uint8Array(
-    typeof SharedArrayBuffer === 'function'
-      ? new SharedArrayBuffer(states)
-      : new ArrayBuffer(states),
-  );
+  const hit = new Uint8Array(sharedMemory(states));
   for (let st = 0, at = 0; st < states; st++) {
     outStart[st] = at;
     const l = lists.get(st);
